@@ -1,0 +1,57 @@
+"""The CRM application factory."""
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from crm import config as crm_config
+from crm.extensions import csrf, db, htmx, login_manager, migrate
+from crm.hx import add_vary_header
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(crm_config.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+                    render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    _configure_sqlite(app)
+
+    from crm import models  # noqa: F401  (registers the tables)
+    from crm.blueprints import register_blueprints
+    from crm.cli import register_commands
+    from crm.template_helpers import register_template_helpers
+
+    register_blueprints(app)
+    register_commands(app)
+    register_template_helpers(app)
+    app.after_request(add_vary_header)
+    app.register_error_handler(403, lambda e: (render_template("errors/403.html"), 403))
+    app.register_error_handler(404, lambda e: (render_template("errors/404.html"), 404))
+    return app
+
+
+def _configure_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL and a busy timeout let the web server and the worker share one SQLite file."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,27 @@
+"""Blueprint registration: one package per area. Every page needs a signed-in user but these."""
+from flask import Flask, request
+from flask_login import current_user
+
+from crm.extensions import login_manager
+
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_BLUEPRINTS = {"api"}  # the events API authenticates with API keys
+
+
+def require_login():
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if request.blueprint in PUBLIC_BLUEPRINTS or current_user.is_authenticated:
+        return None
+    return login_manager.unauthorized()
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.blueprints.auth import bp as auth_bp
+    from crm.blueprints.contacts import bp as contacts_bp
+    from crm.blueprints.settings import bp as settings_bp
+
+    app.before_request(require_login)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(contacts_bp)
+    app.register_blueprint(settings_bp)

@@ -1,0 +1,56 @@
+from urllib.parse import urlsplit
+
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from crm import hx
+from crm.blueprints.auth import bp
+from crm.blueprints.auth.forms import ButtonForm, LoginForm
+from crm.extensions import db, login_manager
+from crm.models import User
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Signed out: to sign-in and back. An htmx swap must not get the login page as a fragment."""
+    if hx.is_partial_request():
+        page = hx.current_url_path() or "/"
+        return hx.redirect(make_response("", 401), url_for("auth.login", next=page))
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths: no scheme, no host, no protocol-relative `//` or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("contacts.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(db.select(User).where(User.email == form.email.data.strip().lower()))
+        if user and user.is_active and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("contacts.index"))
+        flash("Wrong email or password.", "error")
+        return render_template("auth/login.html", form=form), 401
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    if ButtonForm().validate_on_submit():
+        logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,107 @@
+"""Add Lead and the in-place section editors of Contact Details."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from crm.models import values as v
+from crm.services import settings
+from crm.validation import is_email, is_phone
+
+
+def _choices(values, blank: str | None = None):
+    return ([("", blank)] if blank is not None else []) + [(value, value) for value in values]
+
+
+def _valid_phone(_form, field):
+    if field.data and not is_phone(field.data):
+        raise ValidationError("Enter a phone number of 7 to 15 digits.")
+
+
+def _valid_email(_form, field):
+    if field.data and not is_email(field.data.strip()):
+        raise ValidationError("Enter an email address like name@example.com.")
+
+
+def _valid_email_lines(_form, field):
+    for line in (field.data or "").split():
+        if not is_email(line):
+            raise ValidationError(f"“{line}” is not an email address.")
+
+
+def _valid_phone_lines(_form, field):
+    for line in (field.data or "").splitlines():
+        if line.strip() and not is_phone(line):
+            raise ValidationError(f"“{line.strip()}” is not a phone number of 7 to 15 digits.")
+
+
+ZIP = Regexp(r"^\d{5}(-\d{4})?$", message="Enter a 5-digit zip code.")
+STATE = Regexp(r"^[A-Za-z]{2}$", message="Enter a 2-letter state.")
+
+
+def contact_field(name: str):
+    """The form field for one editable contact attribute (choices read from settings)."""
+    fields = {
+        "first_name": lambda: StringField("First Name", [DataRequired(), Length(max=80)]),
+        "last_name": lambda: StringField("Last Name", [Optional(), Length(max=80)]),
+        "street": lambda: StringField("Street", [Optional(), Length(max=200)]),
+        "city": lambda: StringField("City", [Optional(), Length(max=80)]),
+        "state": lambda: StringField("State", [Optional(), STATE]),
+        "zip": lambda: StringField("Zip", [Optional(), ZIP]),
+        "emails": lambda: TextAreaField("Emails", [_valid_email_lines]),
+        "phones": lambda: TextAreaField("Phones", [_valid_phone_lines]),
+        "contact_status": lambda: SelectField("Contact Status", choices=_choices(v.CONTACT_STATUSES)),
+        "contact_type": lambda: SelectField("Contact Type", choices=_choices(v.CONTACT_TYPES)),
+        "contact_source": lambda: SelectField("Contact Source", choices=_choices(settings.get("contact_sources"))),
+        "business_source": lambda: SelectField(
+            "Business Source", choices=_choices(settings.get("business_sources"), blank="—")),
+        "priority": lambda: SelectField("Priority", choices=_choices(v.PRIORITIES, blank="—")),
+        "interest_level": lambda: SelectField(
+            "Interest Level", coerce=int, choices=[(i, f"{i} stars") for i in v.INTEREST_LEVELS]),
+        "time_frame": lambda: SelectField("Time Frame", choices=_choices(v.TIME_FRAMES)),
+        "lead_status": lambda: SelectField("Lead Status", choices=_choices(v.LEAD_STATUSES)),
+        "buy_sell_rent": lambda: SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—")),
+        "financing": lambda: SelectField("Financing", choices=_choices(v.FINANCING, blank="—")),
+        "prequalified": lambda: BooleanField("Prequalified"),
+        "lender_name": lambda: StringField("Lender Name", [Optional(), Length(max=120)]),
+        "loan_officer_name": lambda: StringField("Loan Officer Name", [Optional(), Length(max=120)]),
+        "loan_officer_email": lambda: StringField("Loan Officer Email", [Optional(), _valid_email]),
+        "is_referral": lambda: BooleanField("Referral"),
+        "referral_source": lambda: StringField("Referral Source", [Optional(), Length(max=120)]),
+    }
+    return fields[name]()
+
+
+def section_form(field_names: list[str], **kwargs) -> FlaskForm:
+    form_class = type("SectionForm", (FlaskForm,), {name: contact_field(name) for name in field_names})
+    form_class.submit = SubmitField("Save")
+    return form_class(**kwargs)
+
+
+class AddLeadForm(FlaskForm):
+    lead_source = SelectField("Lead Source")
+    lead_assignment = SelectField("Lead Assignment", coerce=int)
+    buy_sell_rent = SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—"))
+    financing = SelectField("Financing", choices=_choices(v.FINANCING, blank="—"))
+    prequalified = BooleanField("Prequalified")
+    lender_name = StringField("Lender Name", [Optional(), Length(max=120)])
+    loan_officer_name = StringField("Loan Officer Name", [Optional(), Length(max=120)])
+    loan_officer_email = StringField("Loan Officer Email", [Optional(), _valid_email])
+    status = SelectField("Status", choices=_choices(v.CONTACT_STATUSES), default="Assigned")
+    referral = BooleanField("Referral")
+    referral_source = StringField("Referral Source", [Optional(), Length(max=120)])
+    name = StringField("Name", [DataRequired(), Length(max=160)])
+    email = StringField("Email", [Optional(), _valid_email])
+    phone = StringField("Phone", [Optional(), _valid_phone])
+    mls_number = StringField("Lead Property MLSID", [Optional(), Length(max=40)])
+    property_id = StringField("Property ID", [Optional(), Length(max=40)])
+    message = TextAreaField("Contact Message", [Optional(), Length(max=5000)])
+    submit = SubmitField("Add Lead")
+
+    def __init__(self, agents, **kwargs):
+        super().__init__(**kwargs)
+        self.lead_source.choices = _choices(settings.get("contact_sources"))
+        self.lead_assignment.choices = [(agent.id, agent.name) for agent in agents]
+
+
+def field_labels(field_names) -> dict[str, str]:
+    return {name: contact_field(name).args[0] for name in field_names}

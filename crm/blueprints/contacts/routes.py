@@ -1,0 +1,163 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm import hx
+from crm.blueprints.contacts import bp
+from crm.blueprints.contacts.forms import AddLeadForm, field_labels, section_form
+from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edit
+from crm.extensions import db
+from crm.models import User
+from crm.models import values as v
+from crm.services import activity, contacts, lead_search, masking, settings, visibility
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("contacts.index"))
+
+
+@bp.route("/contacts")
+def index():
+    filters = lead_search.LeadFilters.from_args(
+        request.args, settings.get("contact_sources"), settings.get("business_sources"))
+    results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
+    return hx.render_page("contacts/index.html", "results", filters=filters, results=results,
+                          owners=_owner_choices(), values=v, args=request.args,
+                          contact_sources=settings.get("contact_sources"),
+                          business_sources=settings.get("business_sources"))
+
+
+def _owner_choices() -> list[tuple[int, str]]:
+    """The Owner filter, for managers and up: the agents whose contacts they see."""
+    if current_user.role == "agent":
+        return []
+    query = db.select(User.id, User.name).where(User.role == "agent").order_by(User.name)
+    if current_user.role == "manager":
+        query = query.where(User.office_id == current_user.office_id)
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _visible_contact_or_404(contact_id: int):
+    contact = visibility.get_visible_contact(current_user, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def _detail_context(contact, editing: str | None = None, form=None) -> dict:
+    return dict(
+        contact=contact, sections=SECTIONS, editing=editing, form=form,
+        field_labels=field_labels(name for section in SECTIONS for name in section.fields),
+        leads=contacts.leads_of(contact), log=activity.entries_for(contact),
+        emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
+        can_see_info=masking.can_see_contact_info(current_user, contact),
+        may_edit=lambda section: may_edit(section, current_user, contact),
+    )
+
+
+@bp.route("/contacts/<int:contact_id>")
+def detail(contact_id: int):
+    contact = _visible_contact_or_404(contact_id)
+    return render_template("contacts/detail.html", **_detail_context(contact))
+
+
+def _section_or_404(contact, name: str):
+    section = SECTIONS_BY_NAME.get(name)
+    if section is None or not may_edit(section, current_user, contact):
+        abort(404)
+    return section
+
+
+def _form_data(contact, section) -> dict:
+    data = {name: getattr(contact, name) for name in section.fields if name not in ("emails", "phones")}
+    if "emails" in section.fields:
+        data["emails"] = "\n".join(email.value for email in contact.emails)
+        data["phones"] = "\n".join(phone.value for phone in contact.phones)
+    return data
+
+
+def _render_section(contact, section, form=None, status: int = 200):
+    context = _detail_context(contact, editing=section.name if form else None, form=form)
+    if hx.is_partial_request():
+        return hx.render_fragment("contacts/_section.html", "section", section=section, **context), status
+    return render_template("contacts/detail.html", **context), status
+
+
+@bp.route("/contacts/<int:contact_id>/sections/<name>")
+def show_section(contact_id: int, name: str):
+    contact = _visible_contact_or_404(contact_id)
+    section = _section_or_404(contact, name)
+    return _render_section(contact, section)
+
+
+@bp.route("/contacts/<int:contact_id>/sections/<name>/edit")
+def edit_section(contact_id: int, name: str):
+    contact = _visible_contact_or_404(contact_id)
+    section = _section_or_404(contact, name)
+    form = section_form(list(section.fields), data=_form_data(contact, section))
+    return _render_section(contact, section, form)
+
+
+@bp.route("/contacts/<int:contact_id>/sections/<name>", methods=["POST"])
+def save_section(contact_id: int, name: str):
+    contact = _visible_contact_or_404(contact_id)
+    section = _section_or_404(contact, name)
+    form = section_form(list(section.fields))
+    if not form.validate_on_submit():
+        return _render_section(contact, section, form, status=422)
+    if "emails" in section.fields:
+        contacts.replace_emails(contact, current_user, form.emails.data.split())
+        contacts.replace_phones(contact, current_user, form.phones.data.splitlines())
+    changes = {field: form[field].data for field in section.fields if field not in ("emails", "phones")}
+    contacts.update_fields(contact, current_user, changes, {f: form[f].label.text for f in changes})
+    db.session.commit()
+    if hx.is_partial_request():
+        return _render_section(contact, section)
+    return redirect(url_for("contacts.detail", contact_id=contact.id))
+
+
+def _assignable_agents() -> list[User]:
+    if current_user.role == "agent":
+        return [current_user]
+    query = db.select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
+    if current_user.role == "manager":
+        query = query.where(User.office_id == current_user.office_id)
+    return list(db.session.scalars(query))
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+def new():
+    form = AddLeadForm(_assignable_agents())
+    if not form.validate_on_submit():
+        status = 422 if form.errors else 200
+        return render_template("contacts/new.html", form=form), status
+    lead_fields = dict(message=form.message.data or None, mls_number=form.mls_number.data or None,
+                       property_id=form.property_id.data or None, source=form.lead_source.data)
+    existing = contacts.find_duplicate(current_user, form.email.data, form.phone.data)
+    if existing:
+        if form.email.data:
+            contacts.add_email(existing, form.email.data)
+        if form.phone.data:
+            contacts.add_phone(existing, form.phone.data)
+        contacts.record_lead(existing, "Manual Entry", actor=current_user, **lead_fields)
+        activity.log(existing, current_user, "Lead added", "Added with Add Lead to the existing contact")
+        db.session.commit()
+        flash(f"{existing.name} already exists with this email or phone: the lead was added to that contact.",
+              "info")
+        return redirect(url_for("contacts.detail", contact_id=existing.id))
+    first, last = contacts.split_name(form.name.data)
+    contact = contacts.create_contact(
+        current_user, emails=[form.email.data] if form.email.data else [],
+        phones=[form.phone.data] if form.phone.data else [],
+        first_name=first, last_name=last, owner_id=form.lead_assignment.data,
+        contact_source=form.lead_source.data, contact_status=form.status.data,
+        buy_sell_rent=form.buy_sell_rent.data or None, financing=form.financing.data or None,
+        prequalified=form.prequalified.data, lender_name=form.lender_name.data or None,
+        loan_officer_name=form.loan_officer_name.data or None,
+        loan_officer_email=form.loan_officer_email.data or None,
+        is_referral=form.referral.data, referral_source=form.referral_source.data or None,
+    )
+    contacts.record_lead(contact, "Manual Entry", actor=current_user, **lead_fields)
+    db.session.commit()
+    flash(f"Lead added: {contact.name}.", "success")
+    return redirect(url_for("contacts.detail", contact_id=contact.id))

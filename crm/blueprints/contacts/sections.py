@@ -1,0 +1,33 @@
+"""The editable sections of Contact Details: which fields each shows and who may edit it."""
+from dataclasses import dataclass
+
+from crm.models import Contact, User
+from crm.services import masking
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    title: str
+    fields: tuple[str, ...]
+    roles: tuple[str, ...] = ("agent", "concierge", "manager", "broker")
+
+
+SECTIONS = (
+    Section("person", "Contact", ("first_name", "last_name", "street", "city", "state", "zip")),
+    Section("channels", "Phones and emails", ("phones", "emails")),
+    Section("profile", "Profile", ("contact_status", "contact_type", "contact_source", "business_source",
+                                   "priority", "interest_level", "time_frame")),
+    Section("financing", "Buying and financing", ("buy_sell_rent", "financing", "prequalified", "lender_name",
+                                                  "loan_officer_name", "loan_officer_email", "is_referral",
+                                                  "referral_source")),
+    Section("lead_status", "Lead Status", ("lead_status",), roles=("concierge", "manager", "broker")),
+)
+SECTIONS_BY_NAME = {section.name: section for section in SECTIONS}
+
+
+def may_edit(section: Section, viewer: User, contact: Contact) -> bool:
+    if viewer.role not in section.roles:
+        return False
+    # A masked viewer never receives the values, so cannot edit them either.
+    return section.name != "channels" or masking.can_see_contact_info(viewer, contact)

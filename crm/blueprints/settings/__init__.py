@@ -1,0 +1,17 @@
+"""Settings (SPEC §3.8), broker only. Each area adds its own module of routes below."""
+from flask import Blueprint, render_template
+
+from crm.blueprints.guards import roles_required
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.before_request
+@roles_required("broker")
+def broker_only():
+    return None
+
+
+@bp.route("/")
+def index():
+    return render_template("settings/index.html")

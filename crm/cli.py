@@ -1,0 +1,53 @@
+"""Flask commands of SPEC §6 (`demo`, `create-user`); other areas add theirs to `register_commands`."""
+import click
+from flask import Flask
+
+from crm.extensions import db
+from crm.models import Office, User
+from crm.models.values import ROLES
+
+
+@click.command("demo")
+@click.option("--contacts", "contact_count", default=2000, show_default=True, help="Contacts to generate.")
+@click.option("--leads", "lead_count", default=10000, show_default=True, help="Leads to spread over them.")
+@click.option("--seed", default=1, show_default=True, help="Random seed, for repeatable data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def demo_command(contact_count: int, lead_count: int, seed: int, if_empty: bool) -> None:
+    """Load demo offices, users (password demo1234), contacts and leads."""
+    from crm import demo
+
+    if if_empty and db.session.scalar(db.select(User.id).limit(1)) is not None:
+        click.echo("The database has data already; demo data not loaded.")
+        return
+    if lead_count < contact_count:
+        raise click.BadParameter("needs at least one lead per contact", param_hint="--leads")
+    summary = demo.load(contact_count=contact_count, lead_count=lead_count, seed=seed)
+    click.echo(summary)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--office", "office_name", default=None, help="Office name; created when new.")
+@click.password_option(prompt="Password")
+def create_user_command(email: str, name: str, role: str, office_name: str | None, password: str) -> None:
+    """Create a user who signs in with EMAIL."""
+    email = email.strip().lower()
+    if db.session.scalar(db.select(User).where(User.email == email)):
+        raise click.ClickException(f"A user with the email {email} exists already.")
+    if len(password) < 8:
+        raise click.ClickException("The password needs at least 8 characters.")
+    office = None
+    if office_name:
+        office = db.session.scalar(db.select(Office).where(Office.name == office_name)) or Office(name=office_name)
+    user = User(email=email, name=name, role=role, office=office)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {name} <{email}>.")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_user_command)

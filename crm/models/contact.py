@@ -1,0 +1,177 @@
+"""Contacts (consumers), their leads (one row per action), notes, sharing and the activity log."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm import clock
+from crm.extensions import db
+
+
+class Contact(db.Model):
+    """A consumer, also the referral its owner works (lead type, referral status, action plan)."""
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    contact_status: Mapped[str] = mapped_column(String(20), default="Assigned", index=True)
+    contact_type: Mapped[str] = mapped_column(String(20), default="Buyer", index=True)
+    contact_source: Mapped[str] = mapped_column(String(60), default="Broker", index=True)
+    business_source: Mapped[str | None] = mapped_column(String(60), index=True)
+    priority: Mapped[str | None] = mapped_column(String(10), index=True)
+    interest_level: Mapped[int] = mapped_column(default=0, index=True)
+    time_frame: Mapped[str] = mapped_column(String(20), default="Unknown", index=True)
+    lead_status: Mapped[str] = mapped_column(String(10), default="Active", index=True)
+    lead_type: Mapped[str] = mapped_column(String(20), default="Active", index=True)
+    referral_status: Mapped[str] = mapped_column(String(40), default="New", index=True)
+    referral_status_changed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    update_requested_at: Mapped[datetime | None]
+
+    buy_sell_rent: Mapped[str | None] = mapped_column(String(20))
+    financing: Mapped[str | None] = mapped_column(String(20))
+    prequalified: Mapped[bool] = mapped_column(default=False)
+    lender_name: Mapped[str | None] = mapped_column(String(120))
+    loan_officer_name: Mapped[str | None] = mapped_column(String(120))
+    loan_officer_email: Mapped[str | None] = mapped_column(String(254))
+    is_referral: Mapped[bool] = mapped_column(default=False)
+    referral_source: Mapped[str | None] = mapped_column(String(120))
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip: Mapped[str | None] = mapped_column(String(10), index=True)
+
+    unsubscribed: Mapped[bool] = mapped_column(default=False)
+    is_client: Mapped[bool] = mapped_column(default=False)
+    archived_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    action_plan_id: Mapped[int | None] = mapped_column(ForeignKey("action_plans.id"))
+    plan_started_at: Mapped[datetime | None]
+    plan_next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    plan_completed_at: Mapped[datetime | None]
+
+    # Denormalised for the Leads list (SPEC §7): never aggregate leads per page.
+    last_inquiry_type: Mapped[str | None] = mapped_column(String(40))
+    last_inquiry_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
+    lead_count: Mapped[int] = mapped_column(default=0)
+    # Lower-cased name, street, city, zip and MLS numbers for the Keyword box.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    owner = relationship("User", foreign_keys=[owner_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    emails: Mapped[list["ContactEmail"]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactEmail.id")
+    phones: Mapped[list["ContactPhone"]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactPhone.id")
+
+    __table_args__ = (
+        Index("ix_contacts_last_first", "last_name", "first_name"),
+        Index("ix_contacts_owner_last_inquiry", "owner_id", "last_inquiry_at"),
+    )
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContactEmail(db.Model):
+    __tablename__ = "contact_emails"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(String(254), index=True)  # stored lower-case
+    contact: Mapped[Contact] = relationship(back_populates="emails")
+
+
+class ContactPhone(db.Model):
+    __tablename__ = "contact_phones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(String(40))
+    digits: Mapped[str] = mapped_column(String(20), index=True)  # for matching and search
+    contact: Mapped[Contact] = relationship(back_populates="phones")
+
+
+class ContactShare(db.Model):
+    """Another agent the owner shared the contact with (Contact Status `Shared`)."""
+    __tablename__ = "contact_shares"
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Lead(db.Model):
+    """One action a consumer took (SPEC §2): five showing requests are five leads."""
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    inquiry_type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str | None] = mapped_column(String(120))
+    system: Mapped[str | None] = mapped_column(String(60))
+    message: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    property_street: Mapped[str | None] = mapped_column(String(200))
+    property_city: Mapped[str | None] = mapped_column(String(80))
+    property_state: Mapped[str | None] = mapped_column(String(2))
+    property_zip: Mapped[str | None] = mapped_column(String(10))
+    mls_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    property_id: Mapped[str | None] = mapped_column(String(40))
+    price: Mapped[float | None] = mapped_column(Numeric(14, 2))
+    property_url: Mapped[str | None] = mapped_column(String(500))
+    property_type: Mapped[str | None] = mapped_column(String(60))
+    bedrooms: Mapped[int | None]
+    bathrooms: Mapped[float | None] = mapped_column(Numeric(4, 1))
+    area: Mapped[int | None]
+    search_criteria: Mapped[str | None] = mapped_column(Text)  # JSON of propertySearch
+    campaign_source: Mapped[str | None] = mapped_column(String(120))
+    campaign_medium: Mapped[str | None] = mapped_column(String(120))
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    digest_pending: Mapped[bool] = mapped_column(default=False, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    contact: Mapped[Contact] = relationship()
+
+    __table_args__ = (
+        Index("ix_leads_contact_occurred", "contact_id", "occurred_at"),
+        Index("ix_leads_inquiry_contact", "inquiry_type", "contact_id"),
+    )
+
+
+class Note(db.Model):
+    """A private note: only its author ever sees it (SPEC §4.1)."""
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (Index("ix_notes_contact_author", "contact_id", "author_id"),)
+
+
+class ActivityLog(db.Model):
+    """Who did what and when; category `routing` entries form the routing log."""
+    __tablename__ = "activity_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    category: Mapped[str] = mapped_column(String(20), default="activity")
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    actor = relationship("User")
+
+    __table_args__ = (Index("ix_activity_contact_created", "contact_id", "created_at"),)

@@ -1,0 +1,66 @@
+"""Offices, users and their territories (service zips, sponsorships, Guaranteed Display)."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm import clock
+from crm.extensions import db
+
+
+class Office(db.Model):
+    __tablename__ = "offices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_active_user: Mapped[bool] = mapped_column(default=True)
+    guaranteed_display: Mapped[bool] = mapped_column(default=False)
+    digest_emails: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    last_offered_at: Mapped[datetime | None]
+    last_digest_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    office: Mapped[Office | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_user
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def sees_everything_in_office(self) -> bool:
+        return self.role in ("manager", "broker", "concierge")
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ServiceZip(db.Model):
+    """A zip code an agent serves: eligibility for appointment offers (SPEC §4.3)."""
+    __tablename__ = "service_zips"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+
+class ZipSponsorship(db.Model):
+    """A zip code an agent sponsors: unmasks contacts there and ranks first (SPEC §4.2, §4.3)."""
+    __tablename__ = "zip_sponsorships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)

@@ -1,0 +1,30 @@
+"""Emails and texts written in the same transaction as their cause (SPEC §4.8)."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm import clock
+from crm.extensions import db
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email, sms
+    kind: Mapped[str] = mapped_column(String(30))  # alert, digest, offer, handoff, update_request, ...
+    recipient: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)

@@ -1,0 +1,46 @@
+"""The field values of SPEC §2, spelled exactly as users filter on them."""
+
+ROLES = ("agent", "concierge", "manager", "broker")
+
+CONTACT_STATUSES = ("Agent Database", "Assigned", "Closed", "Pending", "Shared")
+CONTACT_TYPES = (
+    "Agent", "Buyer", "Seller", "Buyer-Seller", "Friend", "Rental", "Landlord",
+    "Sphere", "Vendor", "Competitor", "Recruit", "Other",
+)
+CONTACT_SOURCES = ("Broker", "Agent", "Realtor.com")
+BUSINESS_SOURCES = (
+    "Advertisement", "Direct Mail", "Open House", "Referral", "Website",
+    "Sign Call", "Social Media", "Past Client", "Other",
+)
+PRIORITIES = ("Hot", "Warm", "Cold", "Dead")
+INTEREST_LEVELS = tuple(range(0, 6))
+TIME_FRAMES = ("0-3 Months", "3-6 Months", "6-12 Months", "12+ Months", "Unknown")
+LEAD_STATUSES = ("Active", "Inactive")
+LEAD_TYPES = ("Appointment", "Active")
+BUY_SELL_RENT = ("Buy", "Sell", "Rent", "Buy & Sell")
+FINANCING = ("Cash", "Conventional", "FHA", "VA", "Other", "Unknown")
+ACTION_PLAN_STATUSES = ("On Time", "Late Task", "Completed")
+TASK_KINDS = ("Call", "Email", "Text", "Meeting", "Other")
+
+IMMEDIATE_INQUIRIES = (
+    "Registration", "General Inquiry", "Property Inquiry", "Showing Request",
+    "Seller Inquiry", "Visited Open House", "Incoming Call",
+)
+DIGEST_INQUIRIES = (
+    "Saved Property", "Saved Property Search", "Property Search", "Viewed Property",
+    "Viewed Page", "Visited Website",
+)
+INQUIRY_TYPES = IMMEDIATE_INQUIRIES + DIGEST_INQUIRIES + ("Unsubscribed", "Manual Entry")
+
+# SPEC §4.1: each referral status belongs to exactly one Referrals sub-tab.
+REFERRAL_TABS = {
+    "Active Leads": ("New", "Attempted Contact"),
+    "Inactive Leads": ("Not Interested", "Bad Contact Info", "Title Mismatch", "Not Workable"),
+    "Active Appointments": ("In Progress", "Follow-Up", "Appointment Set", "Met With Client"),
+    "Lost Listings/Sales": ("Listed With Another Agent", "Sold With Another Agent"),
+    "Wins": ("Listing Signed", "Under Contract", "Closed"),
+}
+REFERRAL_STATUSES = tuple(status for statuses in REFERRAL_TABS.values() for status in statuses)
+
+ACTIVITY_PERIODS = ("Today", "This week", "Last 30 days")
+MASK = "XXX"

@@ -1,0 +1,22 @@
+"""The activity log: every action with who and when (SPEC §4.5); category `routing` is the routing log."""
+from crm.extensions import db
+from crm.models import ActivityLog, Contact, User
+
+
+def log(contact: Contact | None, actor: User | None, action: str, detail: str = "",
+        category: str = "activity", lead_id: int | None = None) -> ActivityLog:
+    entry = ActivityLog(
+        contact_id=contact.id if contact else None,
+        actor_id=actor.id if actor else None,
+        action=action, detail=detail, category=category, lead_id=lead_id,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def entries_for(contact: Contact, category: str | None = None, limit: int = 200) -> list[ActivityLog]:
+    query = db.select(ActivityLog).where(ActivityLog.contact_id == contact.id)
+    if category:
+        query = query.where(ActivityLog.category == category)
+    query = query.order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc()).limit(limit)
+    return list(db.session.scalars(query))

@@ -1,0 +1,147 @@
+"""Creating contacts, recording leads on them and keeping the list's denormalised columns true."""
+import re
+from datetime import datetime
+
+from sqlalchemy import exists, select
+
+from crm import clock
+from crm.extensions import db
+from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
+from crm.services import activity, masking, visibility
+
+
+def phone_digits(value: str) -> str:
+    """Digits only, without a leading US country code, for matching and search."""
+    digits = re.sub(r"\D", "", value or "")
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def split_name(name: str) -> tuple[str, str]:
+    first, _, last = (name or "").strip().partition(" ")
+    return first, last.strip()
+
+
+def refresh_search_text(contact: Contact, extra: str = "") -> None:
+    """Name, address and MLS numbers, lower-case, for the Keyword box (never phones or emails)."""
+    parts = [contact.first_name, contact.last_name, contact.street, contact.city, contact.zip]
+    text = " ".join(part for part in parts if part).lower()
+    mls_numbers = " ".join(word for word in contact.search_text.split() if word.startswith("mls:"))
+    contact.search_text = " ".join(filter(None, [text, mls_numbers, extra])).strip()
+
+
+def add_email(contact: Contact, value: str) -> bool:
+    value = value.strip().lower()
+    if not value or any(email.value == value for email in contact.emails):
+        return False
+    contact.emails.append(ContactEmail(value=value))
+    return True
+
+
+def add_phone(contact: Contact, value: str) -> bool:
+    digits = phone_digits(value)
+    if not digits or any(phone.digits == digits for phone in contact.phones):
+        return False
+    contact.phones.append(ContactPhone(value=value.strip(), digits=digits))
+    return True
+
+
+def create_contact(actor: User | None, emails=(), phones=(), **fields) -> Contact:
+    contact = Contact(created_by_id=actor.id if actor else None, search_text="", **fields)
+    if contact.owner_id and not contact.office_id:
+        contact.office_id = db.session.get(User, contact.owner_id).office_id
+    for email in emails:
+        add_email(contact, email)
+    for phone in phones:
+        add_phone(contact, phone)
+    refresh_search_text(contact)
+    db.session.add(contact)
+    db.session.flush()
+    activity.log(contact, actor, "Created", f"Contact created by {actor.name if actor else 'the website'}")
+    return contact
+
+
+def record_lead(contact: Contact, inquiry_type: str, occurred_at: datetime | None = None,
+                actor: User | None = None, **fields) -> Lead:
+    """One consumer action becomes one lead; the contact's list columns follow it."""
+    occurred_at = occurred_at or clock.now()
+    lead = Lead(contact_id=contact.id, inquiry_type=inquiry_type, occurred_at=occurred_at,
+                created_by_id=actor.id if actor else None, **fields)
+    db.session.add(lead)
+    contact.lead_count = (contact.lead_count or 0) + 1
+    if contact.last_inquiry_at is None or occurred_at >= contact.last_inquiry_at:
+        contact.last_inquiry_at, contact.last_inquiry_type = occurred_at, inquiry_type
+    if contact.last_activity_at is None or occurred_at > contact.last_activity_at:
+        contact.last_activity_at = occurred_at
+    if lead.mls_number and f"mls:{lead.mls_number.lower()}" not in contact.search_text.split():
+        contact.search_text = f"{contact.search_text} mls:{lead.mls_number.lower()}".strip()
+    db.session.flush()
+    return lead
+
+
+def find_duplicate(viewer: User, email: str | None, phone: str | None) -> Contact | None:
+    """A visible contact whose email or phone matches, among those the viewer may see unmasked
+    (matching a masked one would reveal its phone or email)."""
+    conditions = []
+    if email and email.strip():
+        conditions.append(exists().where(ContactEmail.contact_id == Contact.id,
+                                         ContactEmail.value == email.strip().lower()))
+    if phone and phone_digits(phone):
+        conditions.append(exists().where(ContactPhone.contact_id == Contact.id,
+                                         ContactPhone.digits == phone_digits(phone)))
+    if not conditions:
+        return None
+    query = (visibility.visible_contacts(viewer)
+             .where(masking.unmasked_condition(viewer))
+             .where(conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1])
+             .order_by(Contact.id).limit(1))
+    return db.session.scalar(query)
+
+
+def leads_of(contact: Contact, limit: int = 500) -> list[Lead]:
+    query = (select(Lead).where(Lead.contact_id == contact.id)
+             .order_by(Lead.occurred_at.desc(), Lead.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+
+def _display(value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return "—" if value in (None, "") else str(value)
+
+
+def update_fields(contact: Contact, actor: User, changes: dict, labels: dict[str, str]) -> list[str]:
+    """Apply edited fields; log each real change as "Label: old → new". Returns those lines."""
+    lines = []
+    for name, new in changes.items():
+        new = None if new == "" else new
+        old = getattr(contact, name)
+        if old != new:
+            setattr(contact, name, new)
+            lines.append(f"{labels[name]}: {_display(old)} → {_display(new)}")
+    if lines:
+        refresh_search_text(contact)
+        activity.log(contact, actor, "Edited", "; ".join(lines))
+    return lines
+
+
+def replace_emails(contact: Contact, actor: User, values: list[str]) -> None:
+    wanted = [value.strip().lower() for value in values if value.strip()]
+    if wanted == [email.value for email in contact.emails]:
+        return
+    contact.emails.clear()
+    db.session.flush()
+    for value in wanted:
+        add_email(contact, value)
+    activity.log(contact, actor, "Edited", "Emails changed")
+
+
+def replace_phones(contact: Contact, actor: User, values: list[str]) -> None:
+    wanted = [value.strip() for value in values if value.strip()]
+    if wanted == [phone.value for phone in contact.phones]:
+        return
+    contact.phones.clear()
+    db.session.flush()
+    for value in wanted:
+        add_phone(contact, value)
+    activity.log(contact, actor, "Edited", "Phones changed")

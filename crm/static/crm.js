@@ -1,0 +1,20 @@
+// Tell the user when a request fails instead of silently doing nothing.
+document.addEventListener("htmx:responseError", function (event) {
+  var status = event.detail.xhr.status;
+  var message = status === 404 ? "That item is no longer available to you."
+    : status === 403 ? "You are not allowed to do that."
+    : "Something went wrong (" + status + "). Your change was not saved; please try again.";
+  showFlash(message);
+});
+document.addEventListener("htmx:sendError", function () {
+  showFlash("The server could not be reached. Check your connection and try again.");
+});
+
+function showFlash(message) {
+  var main = document.getElementById("main");
+  var box = document.createElement("p");
+  box.className = "flash flash-error";
+  box.setAttribute("role", "alert");
+  box.textContent = message;
+  main.insertBefore(box, main.firstChild);
+}

@@ -1,0 +1,12 @@
+"""The migrations and the models describe exactly the same schema."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from crm.extensions import db
+
+
+def test_migrations_match_the_models(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
