@@ -1,0 +1,40 @@
+"""The background worker (`flask --app crm worker [--once]`): each pass runs every periodic job once.
+
+Jobs are plain service functions that commit their own work and are safe to run in several
+worker processes at once (they claim rows in the database, never in memory).
+"""
+import time
+
+import click
+from flask import current_app
+
+from crm.extensions import db
+
+
+def periodic_jobs() -> list:
+    """The jobs of one pass, in order. Each area appends its job here."""
+    return []
+
+
+def run_once() -> dict[str, int]:
+    done = {}
+    for job in periodic_jobs():
+        try:
+            done[job.__name__] = job() or 0
+        except Exception:  # one failing job must not stop the others or the loop
+            db.session.rollback()
+            current_app.logger.exception("worker job %s failed", job.__name__)
+    return done
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every job once and exit.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+def worker_command(once: bool, interval: float) -> None:
+    """Send queued messages and run the periodic jobs."""
+    while True:
+        done = run_once()
+        if once:
+            click.echo(", ".join(f"{name}: {count}" for name, count in done.items()) or "nothing to do")
+            return
+        time.sleep(interval)
