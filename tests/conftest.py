@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -138,11 +139,20 @@ def make_contact(app):
 
 
 class WebClient:
-    """A test client that behaves like a browser: it reads the CSRF token from the pages it gets."""
+    """A test client that behaves like a browser: it reads the CSRF token from the pages it gets.
+
+    Each request runs in an app context of its own (fresh `g`, session and signed-in user), as in
+    production; afterwards the test's session is expired so it reads what the request wrote."""
 
     def __init__(self, flask_client):
         self.http = flask_client
         self.csrf_token = None
+
+    def _isolated(self, send, *args, **kwargs):
+        with self.http.application.app_context():
+            response = send(*args, **kwargs)
+        db.session.expire_all()
+        return response
 
     def _remember_token(self, response):
         found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
@@ -154,7 +164,7 @@ class WebClient:
         headers = kwargs.pop("headers", {})
         if htmx:
             headers["HX-Request"] = "true"
-        return self._remember_token(self.http.get(url, headers=headers, **kwargs))
+        return self._remember_token(self._isolated(self.http.get, url, headers=headers, **kwargs))
 
     def post(self, url, data=None, htmx: bool = False, **kwargs):
         if self.csrf_token is None:
@@ -165,7 +175,7 @@ class WebClient:
             headers["X-CSRFToken"] = self.csrf_token
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token)
-        return self._remember_token(self.http.post(url, data=data, headers=headers, **kwargs))
+        return self._remember_token(self._isolated(self.http.post, url, data=data, headers=headers, **kwargs))
 
     def login(self, email: str, password: str = PASSWORD):
         self.get("/login")
@@ -226,11 +236,11 @@ def page(browser, live_server):
 def sign_in(page):
     """Sign in through the real login form, as a user would."""
     def sign_in_as(email: str, next_path: str = "/contacts"):
-        page.goto(f"/login?next={next_path}")
+        page.goto(f"/login?next={quote(next_path, safe='/')}")
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"**{next_path}*")
+        page.wait_for_url(lambda url: url.split("/", 3)[-1] == next_path.lstrip("/"))
         return page
     return sign_in_as
 
