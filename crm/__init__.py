@@ -6,6 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from crm import config as crm_config
+from crm import fulltext
 from crm.extensions import csrf, db, htmx, login_manager, migrate
 from crm.hx import add_vary_header
 
@@ -19,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
-                    render_as_batch=True, compare_type=True)
+                    render_as_batch=True, compare_type=True, include_object=fulltext.include_object)
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -52,6 +53,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended level: no fsync per commit, still safe
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

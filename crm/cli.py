@@ -49,8 +49,10 @@ def create_user_command(email: str, name: str, role: str, office_name: str | Non
 
 
 def register_commands(app: Flask) -> None:
+    from crm.blueprints.api.cli import api_key_group
     from crm.worker import worker_command
 
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(api_key_group)

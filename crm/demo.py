@@ -137,6 +137,101 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
     _bulk(ContactPhone, phones)
     _bulk(Lead, leads)
     _reset_sequences()
+    _demo_referrals(users, now)
+    _demo_alerts(users, now)
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
     return (f"Loaded {contact_count} contacts and {lead_count} leads. "
             f"Sign in as any of {', '.join(email for email, *_ in DEMO_USERS)} with password {PASSWORD}.")
+
+
+# Referrals of agent@demo.test in every sub-tab, masked and unmasked (SPEC §6): (first, last, zip,
+# lead type, referral status). 33602/33603 are sponsored by agent@demo.test, so those are unmasked.
+DEMO_REFERRALS = [
+    ("Maya", "Masked", "33611", "Active", "New"),
+    ("Sam", "Sponsored", "33602", "Active", "Attempted Contact"),
+    ("Paula", "Promoted", "33612", "Active", "In Progress"),  # moved by the agent: stays masked (seed 003)
+    ("Ulysses", "Unlocked", "33614", "Appointment", "Appointment Set"),
+    ("Leo", "Lost", "33618", "Active", "Sold With Another Agent"),
+    ("Wendy", "Winner", "33629", "Appointment", "Closed"),
+    ("Nina", "Notworkable", "33609", "Active", "Not Workable"),
+]
+
+
+def _demo_referrals(users: list[User], now) -> None:
+    """Named referrals for agent@demo.test and an open appointment offer waiting for them."""
+    from crm.services import contacts as contact_service
+    from crm.services import offers
+
+    alex = next((user for user in users if user.email == "agent@demo.test"), None)
+    concierge = next((user for user in users if user.role == "concierge"), None)
+    if alex is None or db.session.scalar(select(ContactEmail.id).where(ContactEmail.value == "maya.masked@example.com")):
+        return
+    for n, (first, last, zip_code, lead_type, status) in enumerate(DEMO_REFERRALS):
+        contact = contact_service.create_contact(
+            None, emails=[f"{first}.{last}@example.com".lower()], phones=[f"555-01{n}-{1000 + n}"],
+            first_name=first, last_name=last, owner_id=alex.id, street=f"{100 + n} Bayshore Blvd", city="Tampa",
+            state="FL", zip=zip_code, lead_type=lead_type, referral_status=status,
+            referral_status_changed_at=now - timedelta(days=3 + n))
+        contact_service.record_lead(contact, "Seller Inquiry", occurred_at=now - timedelta(days=3 + n),
+                                    message="What is my home worth?")
+    if concierge is None:
+        return
+    consumer = contact_service.create_contact(
+        None, emails=["olivia.offer@example.com"], phones=["555-019-9000"], first_name="Olivia",
+        last_name="Offer", street="7 Davis Blvd", city="Tampa", state="FL", zip="33603")
+    contact_service.record_lead(consumer, "Seller Inquiry", occurred_at=now - timedelta(hours=2),
+                                message="Cash offer for my house, please call me.")
+    offer = offers.convert_to_appointment(consumer, concierge, now + timedelta(days=2),
+                                          "Seller wants a valuation before listing in spring.")
+    # A demo offer must still be open when a newcomer signs in, long after the 30-minute window.
+    for recipient in offer.recipients:
+        if recipient.status == "Offered":
+            recipient.expires_at = now + timedelta(days=30)
+
+
+def _demo_website_events(now) -> list[dict]:
+    """One consumer's visit to the brokerage's website, as the events API receives it."""
+    when = lambda minutes: (now - timedelta(minutes=minutes)).isoformat() + "Z"  # noqa: E731
+    person = {"firstName": "Winston", "lastName": "Website", "emails": [{"value": "winston.website@example.com"}],
+              "phones": [{"value": "555-014-7788"}]}
+    oak = {"street": "12 Oak St", "city": "Tampa", "state": "FL", "code": "33606", "mlsNumber": "T123456",
+           "price": 450000, "bedrooms": 3, "bathrooms": 2, "area": 1800}
+    base = {"source": "smithandassociates.com", "system": "IDX", "person": person}
+    return [
+        {**base, "type": "Registration", "occurredAt": when(95)},
+        {**base, "type": "Property Search", "occurredAt": when(90),
+         "propertySearch": {"city": "Tampa", "code": ["33606"], "minPrice": 300000, "maxPrice": 500000,
+                            "minBedrooms": 3}},
+        {**base, "type": "Viewed Property", "occurredAt": when(85), "property": oak},
+        {**base, "type": "Saved Property", "occurredAt": when(80), "property": oak},
+        {**base, "type": "Showing Request", "occurredAt": when(75), "property": oak,
+         "message": "Can I see it Saturday morning?"},
+    ]
+
+
+def _demo_alerts(users: list[User], now) -> None:
+    """Lead-flow rules, website activity recorded as the events API does (alerts and a digest
+    included), and a notification log with sent, waiting-to-retry and failed messages."""
+    from crm.models import LeadFlowRule, OutboxMessage
+    from crm.services import delivery, events, outbox
+
+    by_email = {user.email: user for user in users}
+    alex, avery = by_email.get("agent@demo.test"), by_email.get("agent2@demo.test")
+    if alex is None or avery is None or db.session.scalar(select(LeadFlowRule.id).limit(1)):
+        return
+    db.session.add_all([LeadFlowRule(position=1, source="smithandassociates.com", assign_to_id=alex.id),
+                        LeadFlowRule(position=2, zip="33629", assign_to_id=avery.id)])
+    for body in _demo_website_events(now):
+        events.record_event(events.parse_event(body))
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert")):
+        message.status, message.attempts, message.sent_at = "sent", 1, now - timedelta(minutes=74)
+    waiting = outbox.enqueue_email(avery.email, "Lead alert: Gina Garcia — Property Inquiry",
+                                   "Gina Garcia asked a question about a property.", kind="alert", user=avery)
+    waiting.attempts, waiting.next_attempt_at = 9, now + delivery.BACKOFF_MAX
+    waiting.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
+    failed = outbox.enqueue_email("former.agent@demo.test", "Lead alert: Hugo Hill — Incoming Call",
+                                  "Hugo Hill called the brokerage.", kind="alert")
+    failed.status, failed.attempts = "failed", delivery.MAX_ATTEMPTS
+    failed.last_error = "SMTPRecipientsRefused: 550 5.1.1 <former.agent@demo.test>: mailbox unavailable"

@@ -38,3 +38,15 @@ def add_vary_header(response: Response) -> Response:
 def redirect(response: Response, url: str) -> Response:
     response.headers["HX-Redirect"] = url
     return response
+
+
+def push_url(response: Response, url: str) -> Response:
+    """Have htmx put `url` in the address bar (and history) after the swap."""
+    response.headers["HX-Push-Url"] = url
+    return response
+
+
+def trigger(response: Response, event: str) -> Response:
+    """Have htmx dispatch `event` on the element that made the request (it bubbles up)."""
+    response.headers["HX-Trigger"] = event
+    return response

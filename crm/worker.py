@@ -9,11 +9,19 @@ import click
 from flask import current_app
 
 from crm.extensions import db
+from crm.services import alerts, api_keys, delivery, offers, trash, update_requests
 
 
 def periodic_jobs() -> list:
     """The jobs of one pass, in order. Each area appends its job here."""
-    return []
+    return [
+        trash.purge_expired,
+        alerts.send_digests,
+        api_keys.purge_old_records,
+        offers.expire_offers,  # offers move on without anyone visiting a page
+        update_requests.send_update_requests,
+        delivery.deliver_outbox,  # sends what the jobs before it queued in this same pass
+    ]
 
 
 def run_once() -> dict[str, int]:

@@ -8,6 +8,9 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 ${imports if imports else ""}
+% if not down_revision:
+from crm import fulltext
+% endif
 
 # revision identifiers, used by Alembic.
 revision = ${repr(up_revision)}
@@ -18,7 +21,13 @@ depends_on = ${repr(depends_on)}
 
 def upgrade():
     ${upgrades if upgrades else "pass"}
+% if not down_revision:
+    fulltext.install(op)
+% endif
 
 
 def downgrade():
+% if not down_revision:
+    fulltext.uninstall(op)
+% endif
     ${downgrades if downgrades else "pass"}

@@ -26,7 +26,7 @@ class IdempotencyRecord(db.Model):
     key: Mapped[str] = mapped_column(String(200))
     status_code: Mapped[int]
     response_body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)  # purged after a week
 
     __table_args__ = (UniqueConstraint("api_key_id", "key"),)
 

@@ -48,7 +48,7 @@ class Contact(db.Model):
     unsubscribed: Mapped[bool] = mapped_column(default=False)
     is_client: Mapped[bool] = mapped_column(default=False)
     archived_at: Mapped[datetime | None]
-    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+    deleted_at: Mapped[datetime | None]  # no index: SQLite would pick it for IS NULL over the sort index
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     action_plan_id: Mapped[int | None] = mapped_column(ForeignKey("action_plans.id"))
@@ -77,6 +77,9 @@ class Contact(db.Model):
     __table_args__ = (
         Index("ix_contacts_last_first", "last_name", "first_name"),
         Index("ix_contacts_owner_last_inquiry", "owner_id", "last_inquiry_at"),
+        Index("ix_contacts_referral_changed", "referral_status_changed_at"),  # Referrals' sub-tab lists
+        # Update requests (SPEC §4.6) find the due referrals in this index alone.
+        Index("ix_contacts_update_due", "lead_status", "referral_status_changed_at", "update_requested_at"),
     )
 
     @property

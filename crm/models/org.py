@@ -30,6 +30,7 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     last_offered_at: Mapped[datetime | None]
     last_digest_at: Mapped[datetime | None]
+    last_routed_at: Mapped[datetime | None]  # round robin of new website contacts (SPEC §5)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     office: Mapped[Office | None] = relationship()

@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
-from crm.services import activity, masking, visibility
+from crm.services import action_plans, activity, masking, visibility
 
 
 def phone_digits(value: str) -> str:
@@ -57,6 +57,7 @@ def create_contact(actor: User | None, emails=(), phones=(), **fields) -> Contac
     db.session.add(contact)
     db.session.flush()
     activity.log(contact, actor, "Created", f"Contact created by {actor.name if actor else 'the website'}")
+    action_plans.start_plan_in_use(contact, actor)
     return contact
 
 

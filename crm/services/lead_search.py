@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 
-from crm import clock
+from crm import clock, fulltext
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, User
 from crm.models import values as v
@@ -37,6 +37,7 @@ SORTS = {
     "action_plan": lambda now: (action_plans.plan_status_sort_key(now),),
 }
 DEFAULT_SORT, DEFAULT_DIRECTION = "last_inquiry", "desc"
+COUNT_LIMIT = 10_000  # counting stops here: "10,000+" is as useful as an exact 187,311 and far cheaper
 
 
 @dataclass
@@ -113,21 +114,21 @@ def activity_window(filters: LeadFilters, now: datetime) -> tuple[datetime | Non
     return start, end
 
 
-def _like_pattern(text: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", text)
+def _prefix(column, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as a range both databases answer from the column's index."""
+    return and_(column >= prefix, column < prefix + "\U0010ffff")
 
 
-def keyword_condition(viewer: User, keyword: str):
-    """Name, street, city, zip and MLS number; email and phone only where the viewer sees them."""
-    words = keyword.lower().split()
-    text_match = and_(*(Contact.search_text.like(f"%{_like_pattern(w)}%", escape="\\") for w in words))
-    contact_info = [exists().where(ContactEmail.contact_id == Contact.id,
-                                   ContactEmail.value.like(f"{_like_pattern(keyword.lower())}%", escape="\\"))]
+def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
+    """Name, street, city, zip and MLS number by word prefix; email and phone by prefix, and only
+    where the viewer may see them (a masked phone must not find its contact)."""
+    text_match = fulltext.matching_ids(db.engine.dialect.name, keyword, Contact.id, Contact.search_text)
+    by_contact_info = select(ContactEmail.contact_id).where(_prefix(ContactEmail.value, keyword.lower()))
     digits = phone_digits(keyword)
     if len(digits) >= 4 and not re.search(r"[a-z@]", keyword.lower()):
-        contact_info.append(exists().where(ContactPhone.contact_id == Contact.id,
-                                           ContactPhone.digits.like(f"%{digits}%")))
-    return or_(text_match, and_(masking.unmasked_condition(viewer), or_(*contact_info)))
+        by_contact_info = by_contact_info.union(
+            select(ContactPhone.contact_id).where(_prefix(ContactPhone.digits, digits)))
+    return or_(text_match, and_(masking.unmasked_condition(viewer), Contact.id.in_(by_contact_info)))
 
 
 def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Select:
@@ -164,26 +165,31 @@ class LeadRow:
 @dataclass
 class LeadPage:
     rows: list[LeadRow]
-    total: int
+    total: int  # at most COUNT_LIMIT + 1
     page: int
     page_size: int
 
     @property
+    def total_display(self) -> str:
+        return f"{COUNT_LIMIT:,}+" if self.total > COUNT_LIMIT else f"{self.total:,}"
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return max(1, -(-min(self.total, COUNT_LIMIT) // self.page_size))
 
 
 def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
     now = clock.now()
     base = filtered_contacts(viewer, filters, now)
-    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Contact.id).subquery()))
+    counted = base.with_only_columns(Contact.id).order_by(None).limit(COUNT_LIMIT + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted))
     pending = (select(ManageRequest.kind)
                .where(ManageRequest.contact_id == Contact.id, ManageRequest.status == "Pending")
                .limit(1).scalar_subquery())
     order_columns = SORTS[filters.sort](now)
-    ordered = [(c.desc() if filters.direction == "desc" else c.asc()).nulls_last() for c in order_columns]
+    ordered = [c.desc() if filters.direction == "desc" else c.asc() for c in order_columns]
     id_order = Contact.id.desc() if filters.direction == "desc" else Contact.id.asc()
-    page = min(filters.page, max(1, -(-total // page_size)))
+    page = min(filters.page, LeadPage([], total, 1, page_size).pages)
     query = (base.outerjoin(User, User.id == Contact.owner_id)
              .add_columns(User.name, pending)
              .order_by(*ordered, id_order)

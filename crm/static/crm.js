@@ -6,6 +6,13 @@ document.addEventListener("htmx:responseError", function (event) {
     : "Something went wrong (" + status + "). Your change was not saved; please try again.";
   showFlash(message);
 });
+// A 409 Conflict carries the current state (someone else acted first): show it instead of an error.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status === 409) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
 document.addEventListener("htmx:sendError", function () {
   showFlash("The server could not be reached. Check your connection and try again.");
 });

@@ -8,7 +8,7 @@ from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edi
 from crm.extensions import db
 from crm.models import User
 from crm.models import values as v
-from crm.services import activity, contacts, lead_search, masking, settings, visibility
+from crm.services import activity, contacts, lead_search, manage, masking, referrals, settings, visibility
 
 
 @bp.route("/")
@@ -24,7 +24,8 @@ def index():
     return hx.render_page("contacts/index.html", "results", filters=filters, results=results,
                           owners=_owner_choices(), values=v, args=request.args,
                           contact_sources=settings.get("contact_sources"),
-                          business_sources=settings.get("business_sources"))
+                          business_sources=settings.get("business_sources"),
+                          leads_controls=manage.leads_controls(current_user))
 
 
 def _owner_choices() -> list[tuple[int, str]]:
@@ -51,7 +52,9 @@ def _detail_context(contact, editing: str | None = None, form=None) -> dict:
         leads=contacts.leads_of(contact), log=activity.entries_for(contact),
         emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
         can_see_info=masking.can_see_contact_info(current_user, contact),
+        redact_contact_info=masking.redact_contact_info, notes=referrals.notes_for(current_user, contact),
         may_edit=lambda section: may_edit(section, current_user, contact),
+        controls=manage.contact_controls(current_user, contact),
     )
 
 

@@ -15,3 +15,8 @@ def broker_only():
 @bp.route("/")
 def index():
     return render_template("settings/index.html")
+
+
+from crm.blueprints.settings import controls  # noqa: E402,F401  (action plans, permissions, trash)
+from crm.blueprints.settings import api_keys, lead_flow, notifications  # noqa: E402,F401  (events API, routing, outbox)
+from crm.blueprints.settings import territories  # noqa: E402,F401  (zips, sponsorships, claim window)

@@ -1,0 +1,128 @@
+"""POST /api/v1/events and its OpenAPI document. One request is one transaction: any failure
+stores nothing (only the key's request count, which has to outlive the request)."""
+import json
+
+from flask import Response, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from crm import clock
+from crm.blueprints.api import bp
+from crm.blueprints.api.openapi import openapi_document
+from crm.extensions import db
+from crm.models import ApiKey, IdempotencyRecord
+from crm.services import alerts, api_keys, events
+from crm.services.events import InvalidEvent, NotJson
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_IDEMPOTENCY_KEY = 200
+JSON = "application/json"
+
+
+def _json(body: dict, status: int, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype=JSON, headers=headers)
+
+
+def _errors(status: int, errors: list[dict[str, str]], headers: dict | None = None) -> Response:
+    return _json({"errors": errors}, status, headers)
+
+
+def _error(status: int, field: str, message: str, headers: dict | None = None) -> Response:
+    return _errors(status, [{"field": field, "message": message}], headers)
+
+
+def _authenticated_key() -> ApiKey | None:
+    """HTTP Basic with the key as the user name; the password is ignored (an empty one is expected)."""
+    credentials = request.authorization
+    return api_keys.authenticate(credentials.username if credentials and credentials.type == "basic" else None)
+
+
+def _read_body() -> bytes | None:
+    """The body, or None when it is over the limit (a missing Content-Length is read up to the limit)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    body = request.stream.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
+
+
+def _replay(api_key_id: int, key: str) -> Response | None:
+    record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key_id,
+                                                               IdempotencyRecord.key == key))
+    if record is None:
+        return None
+    return Response(record.response_body, status=record.status_code, mimetype=JSON,
+                    headers={"Idempotent-Replayed": "true"})
+
+
+def _person(result: events.EventResult) -> dict:
+    contact, owner = result.contact, result.contact.owner
+    return {"id": contact.id, "firstName": contact.first_name, "lastName": contact.last_name,
+            "leadId": result.lead.id, "type": result.lead.inquiry_type, "created": result.created,
+            "assignedUserId": owner.id if owner else None, "assignedTo": owner.name if owner else None,
+            "url": alerts.contact_url(contact)}
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY:
+        raise InvalidEvent([{"field": "Idempotency-Key",
+                             "message": f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters."}])
+    return key.strip() if key else None
+
+
+def _store(event: events.EventData, api_key_id: int, idempotency_key: str | None) -> Response:
+    """Record the event and its answer in one transaction; a concurrent twin with the same
+    Idempotency-Key loses on the unique key and answers with the winner's response."""
+    try:
+        result = events.record_event(event)
+        status, body = (201 if result.created else 200), json.dumps(_person(result))
+        if idempotency_key:
+            db.session.add(IdempotencyRecord(api_key_id=api_key_id, key=idempotency_key,
+                                             status_code=status, response_body=body))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        replay = _replay(api_key_id, idempotency_key) if idempotency_key else None
+        if replay is None:
+            raise
+        return replay
+    except Exception:
+        db.session.rollback()
+        raise
+    return Response(body, status=status, mimetype=JSON)
+
+
+@bp.post("/events")
+def post_event():
+    api_key = _authenticated_key()
+    if api_key is None:
+        return _error(401, "Authorization", "Send an API key as the user name of HTTP Basic authentication.",
+                      {"WWW-Authenticate": 'Basic realm="CRM events API"'})
+    now, key_id, limit = clock.now(), api_key.id, api_key.rate_limit_per_minute
+    requests_this_minute = api_keys.count_request(api_key, now)
+    db.session.commit()
+    if requests_this_minute > limit:
+        wait = api_keys.seconds_to_next_window(now)
+        return _error(429, "Authorization", f"Rate limit of {limit} requests per minute exceeded; "
+                      f"retry in {wait} s.", {"Retry-After": str(wait)})
+    body = _read_body()
+    if body is None:
+        return _error(413, "body", f"The body may be at most {MAX_BODY_BYTES // 1024} KiB.")
+    if not request.is_json:
+        return _error(415, "Content-Type", "Send the event as JSON with Content-Type: application/json.")
+    try:
+        payload = events.load_json(body)
+        idempotency_key = _idempotency_key()
+        if idempotency_key and (replay := _replay(key_id, idempotency_key)):
+            return replay
+        event = events.parse_event(payload)
+    except NotJson as error:
+        return _error(415, "body", f"The body is not valid JSON: {error}")
+    except InvalidEvent as invalid:
+        return _errors(400, invalid.errors)
+    return _store(event, key_id, idempotency_key)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

@@ -1,0 +1,110 @@
+"""The concierge's queue (SPEC §1, §4.3, §4.6): raw leads with their Lead Status, `Not Workable`,
+converting a lead into an appointment, the offers under way, `Unclaimed` ones and the routing log.
+Managers and the broker may do all of it too (within what they see)."""
+from datetime import datetime
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm import clock, hx
+from crm.blueprints.concierge import bp
+from crm.blueprints.concierge.forms import ConvertForm
+from crm.blueprints.guards import roles_required
+from crm.extensions import db
+from crm.models.values import LEAD_STATUSES
+from crm.services import activity, offers, referrals, visibility
+
+
+@bp.before_request
+@roles_required("concierge", "manager", "broker")
+def staff_only():
+    return None
+
+
+def _contact_or_404(contact_id: int):
+    contact = visibility.get_visible_contact(current_user, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return min(int(raw), 100_000) if raw.isdigit() and int(raw) >= 1 else 1
+
+
+def _queue_context(message: str | None = None, category: str | None = None) -> dict:
+    return dict(raw=referrals.raw_leads(current_user, _page_number(), current_app.config["PAGE_SIZE"]),
+                open_offers=offers.open_offers(current_user), unclaimed=offers.unclaimed_offers(current_user),
+                lead_statuses=LEAD_STATUSES, now=clock.now(), message=message, category=category)
+
+
+@bp.route("/")
+def queue():
+    return hx.render_page("concierge/queue.html", "queue", **_queue_context())
+
+
+def _after_action(message: str, category: str = "success", status: int = 200):
+    """htmx: the queue again with the message in it; without JavaScript: back to the queue."""
+    if hx.is_partial_request():
+        html = hx.render_fragment("concierge/queue.html", "queue", **_queue_context(message=message,
+                                                                                     category=category))
+        return make_response(html, status)
+    flash(message, category)
+    return redirect(url_for("concierge.queue"))
+
+
+@bp.route("/<int:contact_id>/lead-status", methods=["POST"])
+def set_lead_status(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    try:
+        changed = referrals.set_lead_status(contact, current_user, request.form.get("lead_status", ""))
+    except referrals.ReferralError as error:
+        db.session.commit()  # keeps the log of the refusal; nothing else was changed
+        return _after_action(f"{contact.name}: {error}", "error", 422)
+    db.session.commit()
+    return _after_action(f"{contact.name}: Lead Status is {contact.lead_status}."
+                         if changed else f"{contact.name}: Lead Status was {contact.lead_status} already.")
+
+
+@bp.route("/<int:contact_id>/not-workable", methods=["POST"])
+def not_workable(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    referrals.mark_not_workable(contact, current_user)
+    db.session.commit()
+    return _after_action(f"{contact.name} is marked Not Workable: it is in the owner's Inactive Leads.")
+
+
+def _conversion_message(offer) -> str:
+    name = offer.contact.name
+    if offer.status == "Unclaimed":
+        return f"{name} is converted, but no active agent serves its zip code: it is Unclaimed in the queue."
+    offered = next(r for r in offer.recipients if r.status == "Offered")
+    minutes = int((offered.expires_at - offered.offered_at).total_seconds() // 60)
+    return f"{name} is converted: offered to {offered.user.name}, who has {minutes} minutes to claim it."
+
+
+@bp.route("/<int:contact_id>/convert", methods=["GET", "POST"])
+def convert(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    form = ConvertForm()
+    if form.validate_on_submit():
+        appointment_at = datetime.combine(form.date.data, form.time.data)
+        try:
+            offer = offers.convert_to_appointment(contact, current_user, appointment_at, form.note.data)
+        except offers.OfferError as error:
+            db.session.rollback()
+            (form[error.field].errors if error.field else form.form_errors).append(str(error))
+        else:
+            db.session.commit()
+            flash(_conversion_message(offer), "success")
+            return redirect(url_for("concierge.queue"))
+    status = 422 if form.errors else 200
+    return render_template("concierge/convert.html", contact=contact, form=form), status
+
+
+@bp.route("/<int:contact_id>/routing")
+def routing_log(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    return render_template("concierge/routing.html", contact=contact,
+                           entries=activity.entries_for(contact, category="routing"))

@@ -1,0 +1,54 @@
+"""The CSV download (SPEC §3.7): `Dl CSV` opens a dialog; `Download` streams the file."""
+from urllib.parse import urlencode
+
+from flask import Response, abort, current_app, request, stream_with_context
+from flask_login import current_user
+
+from crm import clock, hx
+from crm.blueprints.export import bp
+from crm.services import export, lead_search, settings
+
+OWN_ARGS = {"column", "rows", "from", "to", "order_by", "order", "page"}
+
+
+def _filter_args() -> list[tuple[str, str]]:
+    """The Leads filters the dialog was opened with, passed through to the file."""
+    return [(key, value) for key, value in request.args.items(multi=True) if key not in OWN_ARGS]
+
+
+def _dialog(options, errors: dict, status: int):
+    return hx.render_page("export/dialog.html", "export_form" if errors else "export_dialog",
+                          options=options, errors=errors, filter_args=_filter_args(), columns=export.COLUMNS,
+                          row_kinds=export.ROW_KINDS, sorts=export.SORTS, orders=export.ORDERS), status
+
+
+def _require_export_permission() -> None:
+    if not export.may_export(current_user):
+        abort(403)
+
+
+@bp.route("/contacts/export")
+def dialog():
+    _require_export_permission()
+    return _dialog(export.ExportOptions(), {}, 200)
+
+
+@bp.route("/contacts/export.csv")
+def download():
+    _require_export_permission()
+    options, errors = export.parse_options(request.args)
+    if errors:
+        return _dialog(options, errors, 422)
+    if hx.is_partial_request():  # the dialog checked the choices; the browser now downloads the file
+        return hx.trigger(hx.redirect(Response(status=200), request.full_path), "exportstarted")
+    filters = lead_search.LeadFilters.from_args(
+        request.args, settings.get("contact_sources"), settings.get("business_sources"))
+    viewer = current_user._get_current_object()
+    current_app.logger.info("CSV export by %s: %s", viewer.email, options.describe())
+    chunks = export.csv_chunks(viewer, filters, options, export.log_export(viewer, options, urlencode(_filter_args())))
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="leads-{clock.now():%Y-%m-%d}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response

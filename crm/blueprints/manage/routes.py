@@ -1,0 +1,127 @@
+"""Manage actions on Contact Details and on selected rows of Leads, plan tasks, compliance (SPEC §4.4, §4.5)."""
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm import hx
+from crm.blueprints.guards import roles_required
+from crm.blueprints.manage import bp
+from crm.extensions import db
+from crm.services import action_plans, manage, requests, settings, visibility
+
+
+def _visible_contact_or_404(contact_id: int):
+    contact = visibility.get_visible_contact(current_user, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def _go(url: str) -> Response:
+    """After a change: htmx reloads the page at `url` (showing the flash), a plain form is redirected."""
+    if hx.is_partial_request():
+        return hx.redirect(Response(status=200), url)
+    return redirect(url)
+
+
+def _actions_fragment(contact, error: str, status: int = 422):
+    if not hx.is_partial_request():
+        flash(error, "error")
+        return redirect(url_for("contacts.detail", contact_id=contact.id))
+    controls = manage.contact_controls(current_user, contact)
+    return hx.render_fragment("manage/_contact_actions.html", "manage_actions",
+                              contact=contact, controls=controls, error=error), status
+
+
+@bp.route("/contacts/<int:contact_id>/manage/<action>", methods=["POST"])
+def act(contact_id: int, action: str):
+    contact = _visible_contact_or_404(contact_id)
+    try:
+        message = manage.perform(current_user, action, contact, request.form.get("agent_id", type=int),
+                                 request.form.get("reason", ""))
+    except manage.NotAllowed:
+        abort(403)
+    except (manage.ManageError, requests.RequestError) as error:
+        db.session.rollback()
+        return _actions_fragment(contact, str(error))
+    db.session.commit()
+    flash(message, "success")
+    still_visible = visibility.get_visible_contact(current_user, contact.id) and contact.archived_at is None
+    return _go(url_for("contacts.detail", contact_id=contact.id) if still_visible else url_for("contacts.index"))
+
+
+@bp.route("/contacts/<int:contact_id>/shares/<int:user_id>/delete", methods=["POST"])
+def stop_sharing(contact_id: int, user_id: int):
+    contact = _visible_contact_or_404(contact_id)
+    try:
+        message = manage.stop_sharing(current_user, contact, user_id)
+    except manage.NotAllowed:
+        abort(403)
+    except manage.ManageError as error:
+        db.session.rollback()
+        return _actions_fragment(contact, str(error))
+    db.session.commit()
+    flash(message, "success")
+    return _go(url_for("contacts.detail", contact_id=contact.id))
+
+
+@bp.route("/contacts/<int:contact_id>/tasks/<int:task_id>", methods=["POST"])
+def tick_task(contact_id: int, task_id: int):
+    contact = _visible_contact_or_404(contact_id)
+    if not action_plans.may_tick(current_user, contact):
+        abort(403)
+    error, status = None, 200
+    try:
+        action_plans.set_task_done(contact, task_id, current_user, done=bool(request.form.get("done")))
+        db.session.commit()
+    except action_plans.PlanError as problem:
+        db.session.rollback()
+        error, status = str(problem), 422
+    if not hx.is_partial_request():
+        if error:
+            flash(error, "error")
+        return redirect(url_for("contacts.detail", contact_id=contact.id))
+    return hx.render_fragment("manage/_contact_plan.html", "action_plan", contact=contact,
+                              controls=manage.contact_controls(current_user, contact), error=error), status
+
+
+def _safe_next(url: str | None) -> str:
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return url_for("contacts.index")
+
+
+@bp.route("/contacts/bulk", methods=["POST"])
+def bulk():
+    """Selected rows of Leads: one action for all; Hand Off and Share first ask for the agent."""
+    action = manage.ACTIONS.get(request.form.get("action", ""))
+    if action is None or manage.role_mode(current_user, action) is None:
+        abort(403)
+    contact_ids = [int(value) for value in request.form.getlist("contact_ids") if value.isdigit()]
+    back = _safe_next(hx.current_url_path() or request.form.get("next"))
+    agent_id = request.form.get("agent_id", type=int)
+    if not contact_ids:
+        return _bulk_dialog(action, contact_ids, back, "Select at least one contact with the boxes in the rows.")
+    if action.needs_agent and agent_id is None:
+        return _bulk_dialog(action, contact_ids, back, status=200)
+    try:
+        result = manage.perform_bulk(current_user, action.key, contact_ids, agent_id)
+    except manage.ManageError as error:
+        db.session.rollback()
+        return _bulk_dialog(action, contact_ids, back, str(error))
+    db.session.commit()
+    flash(result.summary(action.label), "success" if not result.refused else "info")
+    return _go(back)
+
+
+def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = None, status: int = 422):
+    context = dict(action=action, contact_ids=contact_ids, back=back, error=error,
+                   agents=manage.agent_choices() if action.needs_agent else [])
+    return hx.render_page("manage/bulk.html", "bulk_dialog", **context), status
+
+
+@bp.route("/compliance")
+@roles_required("manager", "broker")
+def compliance():
+    return render_template("manage/compliance.html", agents=action_plans.compliance(current_user),
+                           ignored=action_plans.ignored_referrals(current_user),
+                           days_allowed=settings.get("days_allowed_ignored"))

@@ -1,0 +1,56 @@
+"""Appointment offers as the agent sees them (SPEC §4.3): the page the offer's email and text link
+to, with the time left, `Claim` and `Decline`. A refused claim or decline answers 409 with the
+reason; an offer never made to the viewer is a 404 like any object that is not theirs."""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from crm import hx
+from crm.blueprints.offers import bp
+from crm.services import masking, offers
+
+
+@bp.route("/")
+def index():
+    return render_template("offers/index.html", views=offers.offers_of(current_user))
+
+
+def _context(view: offers.OfferView, message: str | None = None) -> dict:
+    """Before the claim the agent sees name and address only (SPEC §4.2); after it, what masking allows."""
+    contact = view.offer.contact
+    if view.claimed_by_viewer:
+        return dict(view=view, contact=contact, message=message, note=view.offer.note,
+                    phones=masking.phones_for(current_user, contact), emails=masking.emails_for(current_user, contact))
+    return dict(view=view, contact=contact, message=message, phones=[], emails=[],
+                note=masking.redact_contact_info(contact, view.offer.note))
+
+
+@bp.route("/<int:offer_id>")
+def detail(offer_id: int):
+    view = offers.offer_view(current_user, offer_id)
+    if view is None:
+        abort(404)
+    return hx.render_page("offers/detail.html", "offer", **_context(view))
+
+
+def _answer(offer_id: int, outcome: offers.Outcome, success_url: str):
+    if outcome.offer is None:
+        abort(404)
+    if outcome.ok:
+        flash(outcome.message, "success")
+        return redirect(success_url)
+    view = offers.offer_view(current_user, offer_id)
+    if view is None:
+        return render_template("offers/refused.html", message=outcome.message), 409
+    return render_template("offers/detail.html", **_context(view, outcome.message)), 409
+
+
+@bp.route("/<int:offer_id>/claim", methods=["POST"])
+def claim(offer_id: int):
+    outcome = offers.claim(offer_id, current_user)
+    contact_id = outcome.offer.contact_id if outcome.offer else None
+    return _answer(offer_id, outcome, url_for("contacts.detail", contact_id=contact_id))
+
+
+@bp.route("/<int:offer_id>/decline", methods=["POST"])
+def decline(offer_id: int):
+    return _answer(offer_id, offers.decline(offer_id, current_user), url_for("offers.index"))

@@ -1,0 +1,61 @@
+"""Requests (SPEC §3.6): a manager's pending Delete/Archive requests with Approve and Decline."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm import hx
+from crm.blueprints.guards import roles_required
+from crm.blueprints.requests import bp
+from crm.extensions import db
+from crm.services import requests, visibility
+from crm.services.requests import PendingRow
+
+DECIDERS = ("manager", "broker")
+
+
+@bp.route("/requests")
+@roles_required(*DECIDERS)
+def index():
+    return render_template("requests/index.html", rows=requests.pending_for(current_user))
+
+
+def _decide(manage_request, approve: bool) -> tuple[str, int]:
+    """The decision's outcome message and status: 409 when another manager decided first."""
+    try:
+        requests.decide(manage_request, current_user, approve, request.form.get("note", ""))
+    except requests.AlreadyDecided as error:
+        db.session.rollback()
+        return str(error), 409
+    db.session.commit()
+    done = "approved" if approve else "declined"
+    return f"{manage_request.kind} request for {manage_request.contact.name} {done}.", 200
+
+
+@bp.route("/requests/<int:request_id>/<any(approve, decline):decision>", methods=["POST"])
+@roles_required(*DECIDERS)
+def decide(request_id: int, decision: str):
+    manage_request = requests.get_for_decider(current_user, request_id)
+    if manage_request is None:
+        abort(404)
+    message, status = _decide(manage_request, decision == "approve")
+    if hx.is_partial_request():
+        row = PendingRow(manage_request, manage_request.contact, manage_request.requested_by.name)
+        return hx.render_fragment("requests/_row.html", "row", row=row, message=message), status
+    flash(message, "success" if status == 200 else "error")
+    return redirect(url_for("requests.index"))
+
+
+@bp.route("/contacts/<int:contact_id>/request/<any(approve, decline):decision>", methods=["POST"])
+@roles_required(*DECIDERS)
+def decide_from_leads(contact_id: int, decision: str):
+    """The Approve/Decline buttons of the Leads `Request` column: the contact's pending request."""
+    contact = visibility.get_visible_contact(current_user, contact_id)
+    pending = requests.pending_request(contact) if contact else None
+    manage_request = requests.get_for_decider(current_user, pending.id) if pending else None
+    if manage_request is None:
+        message, status = "This request was already decided.", 409
+    else:
+        message, status = _decide(manage_request, decision == "approve")
+    if hx.is_partial_request():
+        return hx.render_fragment("requests/_lead_cell.html", "request_cell", message=message), status
+    flash(message, "success" if status == 200 else "error")
+    return redirect(hx.current_url_path() or url_for("contacts.index"))

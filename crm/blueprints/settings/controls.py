@@ -1,0 +1,195 @@
+"""Settings for brokerage controls (SPEC §3.8): action plans, role permissions, the trash."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from crm.blueprints.settings import bp
+from crm.extensions import db
+from crm.models import ActionPlan, User
+from crm.models.values import ROLES, TASK_KINDS
+from crm.services import action_plans, manage, settings, trash
+
+PERMISSIONS = [(action.setting, action.label) for action in manage.ACTIONS.values()]
+PERMISSIONS.append(("roles_may_export", "Dl CSV (export)"))
+
+
+class PlanSettingsForm(FlaskForm):
+    plan_in_use_id = SelectField("Plan in use", coerce=int)
+    days_allowed_ignored = IntegerField("Days allowed ignored", [
+        InputRequired("Enter a number of days."),
+        NumberRange(min=1, max=365, message="Enter a number of days from 1 to 365.")])
+    completed_plans_to_id = SelectField("Completed plans go to", coerce=int)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.plan_in_use_id.choices = [(0, "No plan")] + [(p.id, p.name) for p in action_plans.all_plans()]
+        people = db.session.scalars(select(User).where(User.is_active_user.is_(True)).order_by(User.name))
+        self.completed_plans_to_id.choices = [(0, "Stay with the owner")] + [
+            (user.id, f"{user.name} ({user.role})") for user in people]
+
+
+class NewPlanForm(FlaskForm):
+    name = StringField("Plan name", [DataRequired("Enter a name for the plan."), Length(max=120)])
+
+
+class TaskForm(FlaskForm):
+    kind = SelectField("Task type", choices=[(kind, kind) for kind in TASK_KINDS])
+    title = StringField("Task", [DataRequired("Describe the task."), Length(max=200)])
+    due_days = IntegerField("Due (days after start)", [
+        InputRequired("Enter the day the task is due: 0 is the day the plan starts."),
+        NumberRange(min=0, max=3650, message="Due days cannot be negative: 0 is the day the plan starts.")])
+
+
+class RoleChoices(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _permissions_form(**kwargs) -> FlaskForm:
+    fields = {key: RoleChoices(label, choices=[(role, role) for role in ROLES]) for key, label in PERMISSIONS}
+    return type("PermissionsForm", (FlaskForm,), fields)(**kwargs)
+
+
+# --- Action plans ---------------------------------------------------------------------------------
+
+def _plans_page(settings_form=None, new_form=None, status: int = 200):
+    settings_form = settings_form or PlanSettingsForm(data={
+        "plan_in_use_id": settings.get("plan_in_use_id") or 0,
+        "days_allowed_ignored": settings.get("days_allowed_ignored"),
+        "completed_plans_to_id": settings.get("completed_plans_to_id") or 0})
+    return render_template("settings/action_plans.html", plans=action_plans.all_plans(),
+                           settings_form=settings_form, new_form=new_form or NewPlanForm(),
+                           plan_in_use_id=settings.get("plan_in_use_id")), status
+
+
+@bp.route("/action-plans")
+def action_plan_list():
+    return _plans_page()
+
+
+@bp.route("/action-plans/settings", methods=["POST"])
+def save_plan_settings():
+    form = PlanSettingsForm()
+    if not form.validate_on_submit():
+        return _plans_page(settings_form=form, status=422)
+    settings.put("plan_in_use_id", form.plan_in_use_id.data or None)
+    settings.put("days_allowed_ignored", form.days_allowed_ignored.data)
+    settings.put("completed_plans_to_id", form.completed_plans_to_id.data or None)
+    db.session.commit()
+    flash("Action plan settings saved.", "success")
+    return redirect(url_for("settings.action_plan_list"))
+
+
+@bp.route("/action-plans", methods=["POST"])
+def create_action_plan():
+    form = NewPlanForm()
+    if form.validate_on_submit():
+        try:
+            plan = action_plans.create_plan(form.name.data)
+        except action_plans.PlanError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Plan “{plan.name}” created: add its tasks.", "success")
+            return redirect(url_for("settings.action_plan", plan_id=plan.id))
+    return _plans_page(new_form=form, status=422)
+
+
+def _plan_or_404(plan_id: int) -> ActionPlan:
+    plan = db.session.get(ActionPlan, plan_id)
+    if plan is None:
+        abort(404)
+    return plan
+
+
+def _plan_page(plan: ActionPlan, form=None, error: str | None = None, status: int = 200):
+    return render_template("settings/action_plan.html", plan=plan, form=form or TaskForm(), error=error,
+                           in_use=settings.get("plan_in_use_id") == plan.id), status
+
+
+@bp.route("/action-plans/<int:plan_id>")
+def action_plan(plan_id: int):
+    return _plan_page(_plan_or_404(plan_id))
+
+
+@bp.route("/action-plans/<int:plan_id>/tasks", methods=["POST"])
+def add_plan_task(plan_id: int):
+    plan = _plan_or_404(plan_id)
+    form = TaskForm()
+    if not form.validate_on_submit():
+        return _plan_page(plan, form, status=422)
+    action_plans.add_task(plan, form.kind.data, form.title.data, form.due_days.data)
+    db.session.commit()
+    flash(f"Task added to “{plan.name}”.", "success")
+    return redirect(url_for("settings.action_plan", plan_id=plan.id))
+
+
+@bp.route("/action-plans/<int:plan_id>/tasks/<int:task_id>/delete", methods=["POST"])
+def remove_plan_task(plan_id: int, task_id: int):
+    plan = _plan_or_404(plan_id)
+    try:
+        action_plans.remove_task(plan, task_id)
+    except action_plans.PlanError as error:
+        return _plan_page(plan, error=str(error), status=422)
+    db.session.commit()
+    flash("Task removed.", "success")
+    return redirect(url_for("settings.action_plan", plan_id=plan.id))
+
+
+@bp.route("/action-plans/<int:plan_id>/delete", methods=["POST"])
+def delete_action_plan(plan_id: int):
+    plan = _plan_or_404(plan_id)
+    try:
+        action_plans.delete_plan(plan)
+    except action_plans.PlanError as error:
+        db.session.rollback()
+        return _plan_page(plan, error=str(error), status=422)
+    db.session.commit()
+    flash(f"Plan “{plan.name}” deleted.", "success")
+    return redirect(url_for("settings.action_plan_list"))
+
+
+# --- Roles and permissions ------------------------------------------------------------------------
+
+@bp.route("/permissions", methods=["GET", "POST"])
+def permissions():
+    if request.method == "GET":
+        form = _permissions_form(data={key: settings.get(key) for key, _label in PERMISSIONS})
+        return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS)
+    form = _permissions_form()
+    if not form.validate_on_submit():
+        return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS), 422
+    for key, _label in PERMISSIONS:
+        settings.put(key, [role for role in ROLES if role in (form[key].data or [])])
+    db.session.commit()
+    flash("Permissions saved.", "success")
+    return redirect(url_for("settings.permissions"))
+
+
+# --- Trash ------------------------------------------------------------------------------------------
+
+def _trash_page(error: str | None = None, status: int = 200):
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, total = trash.trashed(page=page)
+    return render_template("settings/trash.html", rows=rows, total=total, page=page, keep_days=trash.KEEP_DAYS,
+                           error=error), status
+
+
+@bp.route("/trash")
+def trash_list():
+    return _trash_page()
+
+
+@bp.route("/trash/<int:contact_id>/restore", methods=["POST"])
+def restore_contact(contact_id: int):
+    try:
+        contact = trash.restore(contact_id, current_user)
+    except trash.TrashError as error:
+        return _trash_page(str(error), 422)
+    db.session.commit()
+    flash(f"{contact.name} was restored with all its leads, notes and history.", "success")
+    return redirect(url_for("settings.trash_list"))

@@ -1,0 +1,91 @@
+"""Settings › Territories (SPEC §3.8): each agent's service zip codes, zip code sponsorships and
+Guaranteed Display; and Settings › Offers: the claim window and the update-request days."""
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange
+
+from crm import hx
+from crm.blueprints.settings import bp
+from crm.extensions import db
+from crm.models import User
+from crm.services import activity, settings, territories
+
+AGENTS_PER_PAGE = 50
+
+
+class TerritoryForm(FlaskForm):
+    service_zips = TextAreaField("Service zip codes", description="Offers of appointments in these zips go to the agent.")
+    sponsored_zips = TextAreaField("Sponsored zip codes",
+                                   description="Ranked first there, and sees phones and emails of contacts there.")
+    guaranteed_display = BooleanField("Guaranteed Display")
+
+
+class OfferSettingsForm(FlaskForm):
+    claim_window_minutes = IntegerField("Claim window minutes", [
+        InputRequired("Enter a number of minutes."),
+        NumberRange(min=1, max=1440, message="Enter a number of minutes from 1 to 1440.")])
+    update_request_days = IntegerField("Update request days", [
+        InputRequired("Enter a number of days."),
+        NumberRange(min=1, max=365, message="Enter a number of days from 1 to 365.")])
+
+
+def _territory_form(territory: territories.Territory, formdata=None) -> TerritoryForm:
+    return TerritoryForm(formdata=formdata, prefix=f"agent-{territory.agent.id}", data={
+        "service_zips": " ".join(territory.service_zips), "sponsored_zips": " ".join(territory.sponsored_zips),
+        "guaranteed_display": territory.agent.guaranteed_display})
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return min(int(raw), 100_000) if raw.isdigit() and int(raw) >= 1 else 1
+
+
+@bp.route("/territories")
+def territory_list():
+    name_filter = request.args.get("q", "").strip()[:100]
+    page = _page_number()
+    rows, has_next = territories.territories(name_filter, page, AGENTS_PER_PAGE)
+    return render_template("settings/territories.html", rows=[(t, _territory_form(t)) for t in rows],
+                           name_filter=name_filter, page=page, has_next=has_next)
+
+
+@bp.route("/territories/<int:user_id>", methods=["POST"])
+def save_territory(user_id: int):
+    agent = db.session.get(User, user_id)
+    if agent is None or agent.role != "agent":
+        abort(404)
+    territory = territories.territory_of(agent)
+    form = TerritoryForm(prefix=f"agent-{agent.id}")
+    saved, status = None, 422
+    try:
+        territory = territories.set_territory(agent, current_user, form.service_zips.data,
+                                              form.sponsored_zips.data, form.guaranteed_display.data)
+    except territories.TerritoryError as error:
+        db.session.rollback()
+        form.validate()
+        form[error.field].errors.append(str(error))
+    else:
+        db.session.commit()
+        saved, status, form = f"Saved {agent.name}'s territory.", 200, _territory_form(territory)
+    if not hx.is_partial_request():
+        flash(saved or f"{agent.name}'s territory was not saved: {next(iter(form.errors.values()))[0]}",
+              "success" if saved else "error")
+        return redirect(url_for("settings.territory_list", q=agent.name))
+    html = hx.render_fragment("settings/_territory.html", "territory", territory=territory, form=form, saved=saved)
+    return make_response(html, status)
+
+
+@bp.route("/offers", methods=["GET", "POST"])
+def offer_settings():
+    form = OfferSettingsForm(data={key: settings.get(key) for key in ("claim_window_minutes", "update_request_days")})
+    if form.validate_on_submit():
+        for key in ("claim_window_minutes", "update_request_days"):
+            settings.put(key, form[key].data)
+        activity.log(None, current_user, "Settings", f"Claim window {form.claim_window_minutes.data} minutes; "
+                     f"update requests after {form.update_request_days.data} days", category="settings")
+        db.session.commit()
+        flash("Saved. New offers use the new claim window.", "success")
+        return redirect(url_for("settings.offer_settings"))
+    return render_template("settings/offers.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,208 @@
+"""Lead alerts (SPEC §4.7): an email at once for the immediate class, at most one digest per agent
+per hour for the digest class, nothing for `Unsubscribed` (the contact is marked unsubscribed).
+
+Emails obey masking (SPEC §4.2): an owner who may not see the contact's phones and emails reads
+`XXX`, and phone numbers or email addresses typed into consumer text are masked the same way.
+Consumer text is escaped in the HTML part by the templates' autoescaping.
+"""
+import json
+import re
+from datetime import timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import exists, or_, select, true, update
+
+from crm import clock
+from crm.extensions import db
+from crm.models import Contact, Lead, User
+from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES, MASK
+from crm.services import activity, masking, outbox
+from crm.services.contacts import phone_digits
+
+DIGEST_INTERVAL = timedelta(hours=1)
+DIGEST_MAX_LEADS = 200
+WHAT_THEY_DID = {
+    "Registration": "created an account on the website",
+    "General Inquiry": "sent the Contact form",
+    "Property Inquiry": "asked a question about a property",
+    "Showing Request": "used Schedule Showing on a property",
+    "Seller Inquiry": "asked for a home valuation or a cash offer",
+    "Visited Open House": "signed in at an open house",
+    "Incoming Call": "called the brokerage",
+    "Saved Property": "favorited a property",
+    "Saved Property Search": "saved a search",
+    "Property Search": "ran a search",
+    "Viewed Property": "viewed a property",
+    "Viewed Page": "viewed a page",
+    "Visited Website": "came back to the website",
+}
+_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[A-Za-z]{2,}")
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def contact_url(contact: Contact) -> str:
+    return f"{current_app.config['BASE_URL']}/contacts/{contact.id}"
+
+
+def _mask_contact_info(text: str | None) -> str | None:
+    """Consumer text for a viewer who may not see the contact's phones and emails."""
+    if not text:
+        return text
+    text = _EMAIL_LIKE.sub(MASK, text)
+    return _PHONE_LIKE.sub(lambda found: MASK if len(phone_digits(found.group())) >= 7 else found.group(), text)
+
+
+def _money(value) -> str:
+    return f"${value:,.0f}"
+
+
+def _property_line(lead: Lead) -> str | None:
+    address = ", ".join(part for part in (lead.property_street, lead.property_city,
+                                          " ".join(filter(None, (lead.property_state, lead.property_zip)))) if part)
+    details = [address] if address else []
+    if lead.mls_number:
+        details.append(f"MLS {lead.mls_number}")
+    if lead.price is not None:
+        details.append(_money(lead.price))
+    if lead.property_type:
+        details.append(lead.property_type)
+    if lead.bedrooms is not None:
+        details.append(f"{lead.bedrooms} bd")
+    if lead.bathrooms is not None:
+        details.append(f"{lead.bathrooms:g} ba")
+    if lead.area is not None:
+        details.append(f"{lead.area:,} sq ft")
+    return " · ".join(details) or None
+
+
+def _search_line(lead: Lead) -> str | None:
+    if not lead.search_criteria:
+        return None
+    criteria = json.loads(lead.search_criteria)
+    parts = [criteria[key] for key in ("type", "neighborhood", "city", "state") if criteria.get(key)]
+    if criteria.get("code"):
+        parts.append("zip " + ", ".join(criteria["code"]))
+    low, high = criteria.get("minPrice"), criteria.get("maxPrice")
+    if low is not None or high is not None:
+        parts.append(f"{_money(low) if low is not None else 'any'} to {_money(high) if high is not None else 'any'}")
+    if criteria.get("minBedrooms") is not None:
+        parts.append(f"{criteria['minBedrooms']:g}+ bedrooms")
+    if criteria.get("minBathrooms") is not None:
+        parts.append(f"{criteria['minBathrooms']:g}+ bathrooms")
+    return " · ".join(str(part) for part in parts) or None
+
+
+def lead_details(lead: Lead, can_see_info: bool) -> list[tuple[str, str]]:
+    """What the consumer did, as (label, text) lines shared by the text and HTML parts."""
+    consumer_text = (lambda text: text) if can_see_info else _mask_contact_info
+    lines = [("Property", _property_line(lead)), ("Search", _search_line(lead)),
+             ("Message", consumer_text(lead.message)), ("Details", consumer_text(lead.description)),
+             ("Page", lead.page_url or lead.property_url), ("Source", lead.source)]
+    return [(label, value) for label, value in lines if value]
+
+
+def _contact_name(contact: Contact) -> str:
+    return contact.name or "A consumer"
+
+
+def _immediate_alert(owner: User, contact: Contact, lead: Lead) -> None:
+    can_see = masking.can_see_contact_info(owner, contact)
+    context = dict(
+        owner=owner, contact=contact, lead=lead, name=_contact_name(contact), url=contact_url(contact),
+        what=WHAT_THEY_DID[lead.inquiry_type], details=lead_details(lead, can_see),
+        emails=masking.emails_for(owner, contact), phones=masking.phones_for(owner, contact),
+    )
+    subject = f"Lead alert: {context['name']} — {lead.inquiry_type}"
+    outbox.enqueue_email(owner.email, subject, render_template("emails/lead_alert.txt", **context),
+                         render_template("emails/lead_alert.html", **context),
+                         kind="alert", user=owner, contact_id=contact.id)
+
+
+def alert_new_lead(contact: Contact, lead: Lead) -> None:
+    """Called in the transaction that records the lead, so the alert is written with it."""
+    if lead.inquiry_type == "Unsubscribed":
+        contact.unsubscribed = True
+        activity.log(contact, None, "Unsubscribed", "The consumer opted out of email.", lead_id=lead.id)
+        return
+    owner = contact.owner
+    if owner is None or not owner.is_active_user:
+        return
+    if lead.inquiry_type in IMMEDIATE_INQUIRIES:
+        _immediate_alert(owner, contact, lead)
+    elif lead.inquiry_type in DIGEST_INQUIRIES and owner.digest_emails:
+        lead.digest_pending = True
+
+
+PENDING = Lead.digest_pending == true()  # `= true` can use the index; `IS true` cannot on PostgreSQL
+
+
+def _digest_due(now):
+    return or_(User.last_digest_at.is_(None), User.last_digest_at <= now - DIGEST_INTERVAL)
+
+
+def _drop_undeliverable_digest_leads() -> None:
+    """Pending digest leads whose contact has no active owner wanting digests any more."""
+    wanting = exists().where(User.id == Contact.owner_id, User.digest_emails.is_(True), User.is_active_user.is_(True))
+    undeliverable = exists().where(Contact.id == Lead.contact_id, or_(~wanting, Contact.deleted_at.is_not(None)))
+    db.session.execute(update(Lead).where(PENDING, undeliverable).values(digest_pending=False)
+                       .execution_options(synchronize_session=False))
+
+
+def _owners_due(now) -> list[int]:
+    query = (select(Contact.owner_id).join(Lead, Lead.contact_id == Contact.id)
+             .join(User, User.id == Contact.owner_id).where(PENDING, _digest_due(now)).distinct())
+    return list(db.session.scalars(query))
+
+
+def _claim_digest_turn(owner_id: int, now) -> bool:
+    """Stamp the agent's digest time unless one went out within the hour; atomic across workers."""
+    claimed = db.session.execute(update(User).where(User.id == owner_id, _digest_due(now)).values(last_digest_at=now)
+                                 .execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
+def _pending_leads(owner_id: int) -> list[tuple[int, int]]:
+    """(lead id, contact id) of the agent's pending digest leads."""
+    query = (select(Lead.id, Lead.contact_id).join(Contact, Contact.id == Lead.contact_id)
+             .where(PENDING, Contact.owner_id == owner_id)
+             .order_by(Contact.id, Lead.occurred_at, Lead.id))
+    return list(db.session.execute(query).all())
+
+
+def _plural(count: int, word: str, plural: str) -> str:
+    return f"{count} {word if count == 1 else plural}"
+
+
+def _digest_email(owner: User, pending: list[tuple[int, int]]) -> None:
+    shown = [lead_id for lead_id, _contact_id in pending[:DIGEST_MAX_LEADS]]
+    query = (select(Lead, Contact, masking.unmasked_condition(owner)).join(Contact, Contact.id == Lead.contact_id)
+             .where(Lead.id.in_(shown)).order_by(Contact.id, Lead.occurred_at, Lead.id))
+    groups: dict[int, dict] = {}
+    for lead, contact, can_see in db.session.execute(query):
+        group = groups.setdefault(contact.id, dict(name=_contact_name(contact), url=contact_url(contact), leads=[]))
+        group["leads"].append(dict(lead=lead, what=WHAT_THEY_DID[lead.inquiry_type],
+                                   details=lead_details(lead, bool(can_see))))
+    contact_count = len({contact_id for _lead_id, contact_id in pending})
+    context = dict(owner=owner, groups=list(groups.values()), more=len(pending) - len(shown),
+                   leads_url=current_app.config["BASE_URL"] + "/contacts")
+    subject = (f"Lead digest: {_plural(len(pending), 'website activity', 'website activities')} "
+               f"from {_plural(contact_count, 'contact', 'contacts')}")
+    outbox.enqueue_email(owner.email, subject, render_template("emails/lead_digest.txt", **context),
+                         render_template("emails/lead_digest.html", **context), kind="digest", user=owner)
+
+
+def send_digests() -> int:
+    """Worker job: one digest email per agent with pending passive leads, at most one per hour."""
+    now = clock.now()
+    _drop_undeliverable_digest_leads()
+    db.session.commit()
+    sent = 0
+    for owner_id in _owners_due(now):
+        if _claim_digest_turn(owner_id, now) and (pending := _pending_leads(owner_id)):
+            _digest_email(db.session.get(User, owner_id), pending)
+            lead_ids = [lead_id for lead_id, _contact_id in pending]
+            db.session.execute(update(Lead).where(Lead.id.in_(lead_ids)).values(digest_pending=False)
+                               .execution_options(synchronize_session=False))
+            sent += 1
+        db.session.commit()
+    return sent

@@ -1,0 +1,250 @@
+"""Delivery of the outbox (SPEC §4.8): the worker claims due messages, sends them and records
+the result; a failure is retried with exponential backoff, so a mail server that is down delays
+mail and loses none.
+
+Claiming is one UPDATE that marks rows `sending` with a lease: on PostgreSQL its subquery skips
+rows another worker has locked (FOR UPDATE SKIP LOCKED); on SQLite the statement runs under the
+database's single write lock. Either way no two workers hold the same message, and a worker
+that died mid-send gives its messages back when the lease runs out.
+
+Without CRM_SMTP_URL (CRM_SMS_URL) messages are printed to the console and marked `logged`.
+"""
+import json
+import smtplib
+import ssl
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from crm import clock
+from crm.extensions import db
+from crm.models import OutboxMessage
+
+STATUSES = ("queued", "sending", "sent", "logged", "failed")
+RETRYABLE = ("queued", "failed", "logged")
+MAX_ATTEMPTS = 10
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=2)
+LEASE = timedelta(minutes=10)
+BATCH_SIZE = 20
+MAX_BATCHES_PER_PASS = 50
+SMTP_TIMEOUT = 30
+SMS_TIMEOUT = 10
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s after the first failure, doubling each time, at most two hours."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def claim_batch(limit: int = BATCH_SIZE) -> list[int]:
+    """Mark up to `limit` due messages as ours (status `sending`, a lease) and commit."""
+    now = clock.now()
+    due = or_(and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+              and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now))
+    candidates = (select(OutboxMessage.id).where(due)
+                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claim = (update(OutboxMessage).where(OutboxMessage.id.in_(candidates))
+             .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+             .returning(OutboxMessage.id).execution_options(synchronize_session=False))
+    claimed = list(db.session.execute(claim).scalars())
+    db.session.commit()
+    return sorted(claimed)
+
+
+def _finish(message: OutboxMessage, **values) -> None:
+    """Record the outcome unless our lease ran out and another worker took the message over."""
+    db.session.execute(update(OutboxMessage)
+                       .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+                              OutboxMessage.locked_until == message.locked_until)
+                       .values(locked_until=None, **values).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _record_failure(message: OutboxMessage, error: str) -> None:
+    if message.attempts >= MAX_ATTEMPTS:
+        _finish(message, status="failed", last_error=error)
+    else:
+        _finish(message, status="queued", last_error=error, next_attempt_at=clock.now() + backoff(message.attempts))
+
+
+def _single_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    sender = current_app.config["MAIL_FROM"]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "crm.local"
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = _single_line(message.recipient)
+    email["Subject"] = _single_line(message.subject)
+    # The same Message-ID on every attempt lets a mail system drop a copy re-sent after a crash.
+    email["Message-ID"] = f"<outbox-{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+    email["X-CRM-Outbox-Id"] = str(message.id)
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> "SmtpSettings":
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise DeliveryError(f"CRM_SMTP_URL must look like smtp://user:pass@host:port, not {parts.scheme}://…")
+        return cls(host=parts.hostname, port=parts.port or (465 if parts.scheme == "smtps" else 25),
+                   username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None,
+                   implicit_tls=parts.scheme == "smtps")
+
+
+class SmtpSender:
+    """One connection for a pass, opened on first use. After a failed send the next one reconnects;
+    after a failed connect the pass sends no more mail (each message fails fast with that error)."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self.connection: smtplib.SMTP | None = None
+        self.connect_error: Exception | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.implicit_tls:
+            connection = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
+        else:
+            connection = smtplib.SMTP(s.host, s.port, timeout=SMTP_TIMEOUT)
+            connection.ehlo()
+            if connection.has_extn("starttls"):
+                connection.starttls(context=ssl.create_default_context())
+                connection.ehlo()
+        if s.username:
+            connection.login(s.username, s.password or "")
+        return connection
+
+    def _connection(self) -> smtplib.SMTP:
+        if self.connect_error is not None:
+            raise self.connect_error
+        if self.connection is None:
+            try:
+                self.connection = self._connect()
+            except Exception as error:
+                self.connect_error = error
+                raise
+        return self.connection
+
+    def send(self, email: EmailMessage) -> None:
+        connection = self._connection()
+        try:
+            connection.send_message(email)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except Exception:  # closing a broken connection: nothing left to do
+                pass
+            self.connection = None
+
+
+def _print_to_console(message: OutboxMessage) -> None:
+    print(f"--- {message.channel} #{message.id} to {message.recipient}: {message.subject}\n"
+          f"{message.body_text}\n--- end of #{message.id}", flush=True)
+    current_app.logger.info("outbox %s #%s to %s logged (no %s configured)", message.channel, message.id,
+                            message.recipient, "CRM_SMTP_URL" if message.channel == "email" else "CRM_SMS_URL")
+
+
+def send_sms(url: str, message: OutboxMessage) -> None:
+    body = json.dumps({"to": message.recipient, "body": message.body_text, "id": message.id}).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=SMS_TIMEOUT) as response:
+        if not 200 <= response.status < 300:
+            raise DeliveryError(f"the SMS endpoint answered {response.status}")
+
+
+def _transport(message: OutboxMessage, smtp: SmtpSender | None):
+    """How to send this message, or None when its channel has no endpoint configured."""
+    if message.channel == "sms":
+        url = current_app.config.get("SMS_URL")
+        return (lambda: send_sms(url, message)) if url else None
+    return (lambda: smtp.send(build_email(message))) if smtp is not None else None
+
+
+def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> None:
+    send = _transport(message, smtp)
+    if send is None:
+        _print_to_console(message)
+        _finish(message, status="logged", last_error=None, sent_at=clock.now())
+        return
+    try:
+        send()
+    except Exception as error:  # any failure of one message is recorded on it and retried later
+        current_app.logger.warning("outbox #%s to %s failed (attempt %s): %s", message.id, message.recipient,
+                                   message.attempts, error)
+        _record_failure(message, f"{type(error).__name__}: {error}"[:2000])
+    else:
+        _finish(message, status="sent", last_error=None, sent_at=clock.now())
+
+
+def _smtp_sender() -> SmtpSender | None:
+    url = current_app.config.get("SMTP_URL")
+    return SmtpSender(SmtpSettings.from_url(url)) if url else None
+
+
+def deliver_outbox(batch_size: int = BATCH_SIZE) -> int:
+    """Worker job: send every due message (bounded per pass); returns how many were handled."""
+    smtp = _smtp_sender()
+    handled = 0
+    try:
+        for _ in range(MAX_BATCHES_PER_PASS):
+            ids = claim_batch(batch_size)
+            if not ids:
+                break
+            for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                              .order_by(OutboxMessage.id)).all():
+                _send_one(message, smtp)
+                handled += 1
+    finally:
+        if smtp is not None:
+            smtp.close()
+    return handled
+
+
+def retry(message: OutboxMessage) -> bool:
+    """The notification log's Retry: send again at the next worker pass, with a fresh set of attempts."""
+    if message.status not in RETRYABLE:
+        return False
+    message.status, message.attempts, message.next_attempt_at = "queued", 0, clock.now()
+    return True
+
+
+def log_page(status: str | None, page: int, page_size: int) -> tuple[list[OutboxMessage], bool]:
+    """The notification log, newest first; returns the page's messages and whether more follow."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    rows = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)))
+    return rows[:page_size], len(rows) > page_size

@@ -1,0 +1,234 @@
+"""The CSV download (SPEC §3.7): the Leads filters, the viewer's visibility and masking, streamed.
+
+The query streams in chunks (`yield_per`: a server-side cursor on PostgreSQL), so memory stays
+flat however many rows there are. Masking happens in SQL through `masking.unmasked_condition`:
+a masked value never reaches Python. Cells that a spreadsheet would run as a formula are neutralised.
+"""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Callable, Iterator
+
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, update
+
+from crm import clock
+from crm.extensions import db
+from crm.models import ActivityLog, Contact, ContactEmail, ContactPhone, Lead, User
+from crm.models.values import MASK
+from crm.services import action_plans, lead_search, masking, settings
+
+BOM = "\ufeff"  # Excel reads the file as UTF-8 only with it
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_ROWS = 2000
+
+
+def may_export(viewer: User) -> bool:
+    return viewer.role in settings.get("roles_may_export")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    expression: Callable[[User, datetime], ColumnElement]
+    per_lead: bool = False  # only when each row is one lead
+
+
+def _contact_info(model, viewer: User) -> ColumnElement:
+    """All the contact's emails (or phones) joined, or `XXX` where the viewer sees them masked."""
+    values = (select(func.aggregate_strings(model.value, "; ")).where(model.contact_id == Contact.id)
+              .correlate(Contact).scalar_subquery())
+    has_any = exists().where(model.contact_id == Contact.id).correlate(Contact)
+    return case((masking.unmasked_condition(viewer), values), (has_any, literal(MASK)), else_=None)
+
+
+def _attribute(column):
+    return lambda _viewer, _now: column
+
+
+COLUMNS: dict[str, Column] = {column.key: column for column in (
+    Column("name", "Name", lambda _viewer, _now: func.trim(Contact.first_name + " " + Contact.last_name)),
+    Column("first_name", "First Name", _attribute(Contact.first_name)),
+    Column("last_name", "Last Name", _attribute(Contact.last_name)),
+    Column("email", "Email", lambda viewer, _now: _contact_info(ContactEmail, viewer)),
+    Column("phone", "Phone", lambda viewer, _now: _contact_info(ContactPhone, viewer)),
+    Column("street", "Street", _attribute(Contact.street)),
+    Column("city", "City", _attribute(Contact.city)),
+    Column("state", "State", _attribute(Contact.state)),
+    Column("zip", "Zip", _attribute(Contact.zip)),
+    Column("contact_status", "Contact Status", _attribute(Contact.contact_status)),
+    Column("contact_type", "Contact Type", _attribute(Contact.contact_type)),
+    Column("contact_source", "Contact Source", _attribute(Contact.contact_source)),
+    Column("business_source", "Business Source", _attribute(Contact.business_source)),
+    Column("priority", "Priority", _attribute(Contact.priority)),
+    Column("interest_level", "Interest Level", _attribute(Contact.interest_level)),
+    Column("time_frame", "Time Frame", _attribute(Contact.time_frame)),
+    Column("lead_status", "Lead Status", _attribute(Contact.lead_status)),
+    Column("lead_type", "Lead Type", _attribute(Contact.lead_type)),
+    Column("referral_status", "Referral Status", _attribute(Contact.referral_status)),
+    Column("owner", "Owner", _attribute(User.name)),
+    Column("action_plan", "Action Plan", lambda _viewer, now: action_plans.plan_status_label(now)),
+    Column("last_inquiry_type", "Last Inquiry", _attribute(Contact.last_inquiry_type)),
+    Column("last_inquiry_at", "Last Inquiry Date", _attribute(Contact.last_inquiry_at)),
+    Column("lead_count", "Leads", _attribute(Contact.lead_count)),
+    Column("buy_sell_rent", "Buy/Sell/Rent", _attribute(Contact.buy_sell_rent)),
+    Column("financing", "Financing", _attribute(Contact.financing)),
+    Column("prequalified", "Prequalified", _attribute(Contact.prequalified)),
+    Column("lender_name", "Lender Name", _attribute(Contact.lender_name)),
+    Column("loan_officer_name", "Loan Officer Name", _attribute(Contact.loan_officer_name)),
+    Column("loan_officer_email", "Loan Officer Email", lambda viewer, _now: case(
+        (masking.unmasked_condition(viewer), Contact.loan_officer_email),
+        (Contact.loan_officer_email.is_not(None), literal(MASK)), else_=None)),
+    Column("is_client", "Client", _attribute(Contact.is_client)),
+    Column("created_at", "Created", _attribute(Contact.created_at)),
+    Column("inquiry_type", "Inquiry Type", _attribute(Lead.inquiry_type), per_lead=True),
+    Column("lead_date", "Lead Date", _attribute(Lead.occurred_at), per_lead=True),
+    Column("lead_source", "Lead Source", _attribute(Lead.source), per_lead=True),
+    Column("message", "Message", _attribute(Lead.message), per_lead=True),
+    Column("property_street", "Property Street", _attribute(Lead.property_street), per_lead=True),
+    Column("property_city", "Property City", _attribute(Lead.property_city), per_lead=True),
+    Column("property_zip", "Property Zip", _attribute(Lead.property_zip), per_lead=True),
+    Column("mls_number", "MLS Number", _attribute(Lead.mls_number), per_lead=True),
+    Column("price", "Price", _attribute(Lead.price), per_lead=True),
+)}
+DEFAULT_COLUMNS = ("name", "email", "phone", "contact_status", "contact_type", "priority",
+                   "last_inquiry_type", "last_inquiry_at", "owner", "action_plan")
+ROW_KINDS = {"contact": "One row per contact", "lead": "One row per lead"}
+SORTS = {
+    "lead_date": ("Lead Date", lambda per_lead: (Lead.occurred_at,) if per_lead else (Contact.last_inquiry_at,)),
+    "name": ("Name", lambda _: (Contact.last_name, Contact.first_name)),
+    "created_at": ("Created", lambda _: (Contact.created_at,)),
+    "contact_status": ("Contact Status", lambda _: (Contact.contact_status,)),
+    "priority": ("Priority", lambda _: (lead_search.PRIORITY_ORDER,)),
+    "interest_level": ("Interest Level", lambda _: (Contact.interest_level,)),
+    "owner": ("Owner", lambda _: (User.name,)),
+}
+ORDERS = {"desc": "Descending", "asc": "Ascending"}
+
+
+@dataclass
+class ExportOptions:
+    columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
+    rows: str = "contact"
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "lead_date"
+    order: str = "desc"
+
+    @property
+    def per_lead(self) -> bool:
+        return self.rows == "lead"
+
+    def describe(self) -> str:
+        dates = f"{self.date_from or '…'} to {self.date_to or '…'}"
+        return (f"{ROW_KINDS[self.rows]}; columns: {', '.join(COLUMNS[c].label for c in self.columns)}; "
+                f"lead dates {dates}; sorted by {SORTS[self.sort][0]} {ORDERS[self.order].lower()}")
+
+
+def parse_options(args) -> tuple[ExportOptions, dict[str, str]]:
+    """The dialog's choices from request args, and an error message per field for bad ones."""
+    options, errors = ExportOptions(), {}
+    chosen = args.getlist("column")
+    unknown = [key for key in chosen if key not in COLUMNS]
+    if unknown:
+        errors["column"] = f"Unknown column: {', '.join(unknown)}."
+    elif not chosen:
+        errors["column"] = "Choose at least one column."
+    else:
+        options.columns = list(dict.fromkeys(chosen))
+    options.rows = args.get("rows", "contact")
+    if options.rows not in ROW_KINDS:
+        errors["rows"], options.rows = "Choose one row per contact or one row per lead.", "contact"
+    if not errors and not options.per_lead and any(COLUMNS[key].per_lead for key in options.columns):
+        errors["rows"] = "Lead columns (Inquiry Type, Lead Date, …) need one row per lead."
+    for name, attribute in (("from", "date_from"), ("to", "date_to")):
+        raw = (args.get(name) or "").strip()
+        try:
+            setattr(options, attribute, date.fromisoformat(raw) if raw else None)
+        except ValueError:
+            errors[name] = "Enter a date as YYYY-MM-DD."
+    if options.date_from and options.date_to and options.date_to < options.date_from:
+        errors["to"] = "The end date is before the start date."
+    options.sort = args.get("order_by", "lead_date")
+    if options.sort not in SORTS:
+        errors["order_by"], options.sort = "Choose a sort field from the list.", "lead_date"
+    options.order = args.get("order", "desc")
+    if options.order not in ORDERS:
+        errors["order"], options.order = "Choose Ascending or Descending.", "desc"
+    return options, errors
+
+
+def _date_window(options: ExportOptions) -> tuple[datetime | None, datetime | None]:
+    start = datetime.combine(options.date_from, time.min) if options.date_from else None
+    end = datetime.combine(options.date_to + timedelta(days=1), time.min) if options.date_to else None
+    return start, end
+
+
+def export_query(viewer: User, filters: lead_search.LeadFilters, options: ExportOptions, now: datetime) -> Select:
+    base = lead_search.filtered_contacts(viewer, filters, now)
+    expressions = [COLUMNS[key].expression(viewer, now).label(key) for key in options.columns]
+    query = base.with_only_columns(*expressions).outerjoin(User, User.id == Contact.owner_id)
+    start, end = _date_window(options)
+    if options.per_lead:
+        query = query.join(Lead, Lead.contact_id == Contact.id)
+        query = query.where(Lead.occurred_at >= start) if start else query
+        query = query.where(Lead.occurred_at < end) if end else query
+    elif start or end:
+        in_window = [Lead.contact_id == Contact.id]
+        in_window += [Lead.occurred_at >= start] if start else []
+        in_window += [Lead.occurred_at < end] if end else []
+        query = query.where(exists().where(*in_window))
+    descending = options.order == "desc"
+    order = [(c.desc() if descending else c.asc()).nulls_last() for c in SORTS[options.sort][1](options.per_lead)]
+    tiebreak = [Contact.id] + ([Lead.id] if options.per_lead else [])
+    return query.order_by(*order, *[(c.desc() if descending else c.asc()) for c in tiebreak])
+
+
+def neutralise(value) -> str:
+    """A cell as text; one a spreadsheet would run as a formula starts with an apostrophe instead."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_chunks(viewer: User, filters: lead_search.LeadFilters, options: ExportOptions,
+               log_entry_id: int | None = None) -> Iterator[str]:
+    """The file in pieces: a BOM and the header, then CHUNK_ROWS rows at a time.
+
+    The query is built now, while the viewer is loaded; it runs as the response streams."""
+    query = export_query(viewer, filters, options, clock.now()).execution_options(yield_per=CHUNK_ROWS)
+    header = [COLUMNS[key].label for key in options.columns]
+    return _stream(query, header, log_entry_id)
+
+
+def _stream(query: Select, header: list[str], log_entry_id: int | None) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield BOM + buffer.getvalue()
+    count = 0
+    for partition in db.session.execute(query).partitions():
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([neutralise(cell) for cell in row] for row in partition)
+        count += len(partition)
+        yield buffer.getvalue()
+    if log_entry_id is not None:
+        db.session.execute(update(ActivityLog).where(ActivityLog.id == log_entry_id)
+                           .values(detail=ActivityLog.detail + f"; {count} rows"))
+        db.session.commit()
+
+
+def log_export(viewer: User, options: ExportOptions, filter_query: str) -> int:
+    """Every export is logged with who, when, what and which filters (category `export`)."""
+    entry = ActivityLog(contact_id=None, actor_id=viewer.id, category="export", action="Exported CSV",
+                        detail=f"{options.describe()}; filters: {filter_query or 'none'}")
+    db.session.add(entry)
+    db.session.commit()
+    return entry.id

@@ -1,0 +1,286 @@
+"""Manage actions on a contact (SPEC §4.5): who may do what follows Settings; every action is logged.
+
+`Delete` and `Archive` are direct for the roles Settings allow and a request to the manager for an
+agent who may not do them directly. Agents manage only the contacts they own.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from crm import clock
+from crm.extensions import db
+from crm.models import ActionPlan, Contact, ContactShare, ContactTask, ManageRequest, User
+from crm.services import action_plans, activity, export, offers, outbox, requests, settings, trash, visibility
+from crm.services.errors import FieldError
+
+BULK_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ManageAction:
+    key: str
+    label: str
+    setting: str
+    requestable: bool = False  # an agent who may not do it directly asks a manager instead
+    needs_agent: bool = False  # the user picks the agent it goes to
+
+
+ACTIONS = {action.key: action for action in (
+    ManageAction("delete", "Delete", "roles_may_delete", requestable=True),
+    ManageAction("archive", "Archive", "roles_may_archive", requestable=True),
+    ManageAction("convert", "Convert", "roles_may_convert"),
+    ManageAction("hand_off", "Hand Off", "roles_may_hand_off", needs_agent=True),
+    ManageAction("reset_plan", "Reset Action Plan", "roles_may_reset_plan"),
+    ManageAction("rebroadcast", "Rebroadcast", "roles_may_rebroadcast"),
+    ManageAction("share", "Share", "roles_may_share", needs_agent=True),
+)}
+
+
+class NotAllowed(Exception):
+    """The viewer's role may not do this (a 403): the button was not shown either."""
+
+
+class ManageError(FieldError):
+    """Bad input (an inactive agent, a second conversion): the message is shown, nothing changed."""
+
+
+def role_mode(viewer: User, action: ManageAction) -> str | None:
+    """"direct", "request" or None for the viewer's role, before looking at a particular contact."""
+    if viewer.role in settings.get(action.setting):
+        return "direct"
+    if action.requestable and viewer.role == "agent":
+        return "request"
+    return None
+
+
+def mode(viewer: User, action: ManageAction, contact: Contact) -> str | None:
+    if viewer.role == "agent" and contact.owner_id != viewer.id:
+        return None  # a contact shared with an agent is theirs to work, not to manage
+    return role_mode(viewer, action)
+
+
+def perform(viewer: User, key: str, contact: Contact, agent_id: int | None = None, reason: str = "") -> str:
+    """Do (or request) one action on a visible contact; returns what to tell the user."""
+    action = ACTIONS.get(key)
+    how = mode(viewer, action, contact) if action else None
+    if how is None:
+        raise NotAllowed(f"You may not use {action.label if action else key} on this contact.")
+    if how == "request":
+        requests.create(contact, viewer, action.label, reason)
+        return f"{action.label} request for {contact.name} sent to your manager."
+    agent = _agent(agent_id) if action.needs_agent else None
+    return _HANDLERS[key](contact, viewer, agent)
+
+
+def _agent(agent_id: int | None) -> User:
+    agent = db.session.get(User, agent_id) if agent_id else None
+    if agent is None or agent.role != "agent":
+        raise ManageError("Choose an agent of the brokerage.")
+    if not agent.is_active_user:
+        raise ManageError(f"{agent.name} is not active any more: choose an active agent.")
+    return agent
+
+
+def delete_contact(contact: Contact, actor: User, _agent=None) -> str:
+    trash.move_to_trash(contact, actor)
+    return f"{contact.name} was moved to the trash; the broker can restore it for {trash.KEEP_DAYS} days."
+
+
+def archive_contact(contact: Contact, actor: User, _agent=None) -> str:
+    if contact.archived_at is not None:
+        raise ManageError(f"{contact.name} is archived already.")
+    contact.archived_at = clock.now()
+    requests.close_pending(contact, actor, "The contact was archived.")
+    activity.log(contact, actor, "Archived", "Hidden from Leads")
+    return f"{contact.name} was archived."
+
+
+def convert(contact: Contact, actor: User, _agent=None) -> str:
+    if contact.is_client:
+        raise ManageError(f"{contact.name} is a client already.")
+    contact.is_client = True
+    activity.log(contact, actor, "Converted", "Marked a client")
+    return f"{contact.name} is now a client."
+
+
+def hand_off(contact: Contact, actor: User, agent: User) -> str:
+    if agent.id == actor.id:
+        raise ManageError("You cannot hand a lead off to yourself: choose another agent.")
+    if agent.id == contact.owner_id:
+        raise ManageError(f"{agent.name} owns this lead already: choose another agent.")
+    previous = contact.owner.name if contact.owner else "nobody"
+    contact.owner_id, contact.office_id = agent.id, agent.office_id or contact.office_id
+    db.session.execute(delete(ContactShare).where(ContactShare.contact_id == contact.id,
+                                                  ContactShare.user_id == agent.id))
+    activity.log(contact, actor, "Hand Off", f"From {previous} to {agent.name}")
+    _email_hand_off(contact, actor, agent)
+    return f"{contact.name} was handed off to {agent.name}, who gets an email."
+
+
+def _email_hand_off(contact: Contact, actor: User, agent: User) -> None:
+    """Names the contact and links to it; never a phone or email (SPEC §4.7)."""
+    link = f"{current_app.config['BASE_URL']}/contacts/{contact.id}"
+    outbox.enqueue_email(
+        agent.email, f"Lead handed off to you: {contact.name}",
+        f"Hi {agent.name},\n\n{actor.name} handed off the lead {contact.name} to you.\n\nOpen it: {link}\n",
+        kind="handoff", user=agent, contact_id=contact.id)
+
+
+def reset_plan(contact: Contact, actor: User, _agent=None) -> str:
+    try:
+        plan = action_plans.reset_plan(contact, actor)
+    except action_plans.PlanError as error:
+        raise ManageError(str(error)) from error
+    return f"The action plan “{plan.name}” restarts from today."
+
+
+def rebroadcast(contact: Contact, actor: User, _agent=None) -> str:
+    """The claim machinery of SPEC §4.3 offers it to every eligible agent and logs the routing."""
+    try:
+        offer = offers.start_rebroadcast(contact, actor)
+    except offers.OfferError as error:
+        raise ManageError(str(error)) from error
+    if offer.status == "Unclaimed":
+        return f"No other active agent serves {contact.name}'s zip code: the lead is back in the concierge queue."
+    return (f"{contact.name} was offered to {len(offer.recipients)} eligible "
+            f"{'agent' if len(offer.recipients) == 1 else 'agents'} at once; the first to claim gets it.")
+
+
+def share(contact: Contact, actor: User, agent: User) -> str:
+    if agent.id == contact.owner_id:
+        raise ManageError(f"{agent.name} owns this contact: choose another agent.")
+    if db.session.get(ContactShare, (contact.id, agent.id)) is not None:
+        raise ManageError(f"{contact.name} is shared with {agent.name} already.")
+    db.session.add(ContactShare(contact_id=contact.id, user_id=agent.id))
+    contact.contact_status = "Shared"
+    activity.log(contact, actor, "Shared", f"Shared with {agent.name}")
+    return f"{contact.name} is now shared with {agent.name}."
+
+
+def stop_sharing(viewer: User, contact: Contact, agent_id: int) -> str:
+    if mode(viewer, ACTIONS["share"], contact) is None:
+        raise NotAllowed("You may not change who this contact is shared with.")
+    shared = db.session.get(ContactShare, (contact.id, agent_id))
+    if shared is None:
+        raise ManageError("The contact is not shared with that agent any more.")
+    agent = db.session.get(User, agent_id)
+    db.session.delete(shared)
+    db.session.flush()
+    if contact.contact_status == "Shared" and not _shared_with(contact):
+        contact.contact_status = "Assigned"
+    activity.log(contact, viewer, "Stopped sharing", f"No longer shared with {agent.name}")
+    return f"{contact.name} is no longer shared with {agent.name}."
+
+
+_HANDLERS = {"delete": delete_contact, "archive": archive_contact, "convert": convert, "hand_off": hand_off,
+             "reset_plan": reset_plan, "rebroadcast": rebroadcast, "share": share}
+
+
+@dataclass
+class BulkResult:
+    done: int = 0
+    requested: int = 0
+    refused: list[str] = field(default_factory=list)
+
+    def summary(self, label: str) -> str:
+        parts = []
+        if self.done:
+            parts.append(f"{label}: done for {self.done} {'contact' if self.done == 1 else 'contacts'}.")
+        if self.requested:
+            parts.append(f"{label}: {self.requested} {'request' if self.requested == 1 else 'requests'} "
+                         "sent to your manager.")
+        parts += self.refused
+        return " ".join(parts) or "Nothing was selected."
+
+
+def perform_bulk(viewer: User, key: str, contact_ids: list[int], agent_id: int | None = None) -> BulkResult:
+    """The same action on selected rows of Leads; each contact is checked like a single one."""
+    action = ACTIONS.get(key)
+    if action is None or role_mode(viewer, action) is None:
+        raise NotAllowed(f"You may not use {action.label if action else key}.")
+    if action.needs_agent:
+        _agent(agent_id)  # bad input refuses the whole batch before anything changes
+    chosen = visibility.visible_contacts(viewer).where(Contact.id.in_(contact_ids[:BULK_LIMIT])).order_by(Contact.id)
+    result = BulkResult()
+    for contact in db.session.scalars(chosen).all():
+        try:
+            how = mode(viewer, action, contact)
+            perform(viewer, key, contact, agent_id)
+        except (NotAllowed, ManageError, requests.RequestError, action_plans.PlanError) as error:
+            result.refused.append(f"{contact.name}: {error}")
+            continue
+        if how == "request":
+            result.requested += 1
+        else:
+            result.done += 1
+    return result
+
+
+# --- What Contact Details and Leads show ------------------------------------------------------------
+
+def agent_choices() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == "agent", User.is_active_user.is_(True))
+                                   .order_by(User.name)))
+
+
+def _shared_with(contact: Contact) -> list[User]:
+    return list(db.session.scalars(select(User).join(ContactShare, ContactShare.user_id == User.id)
+                                   .where(ContactShare.contact_id == contact.id).order_by(User.name)))
+
+
+def bulk_actions_for(viewer: User) -> list[tuple[ManageAction, str]]:
+    """The actions the viewer's role may use on selected rows, with "direct" or "request"."""
+    return [(action, how) for action in ACTIONS.values() if (how := role_mode(viewer, action))]
+
+
+@dataclass
+class TaskRow:
+    task: ContactTask
+    due_day: date
+    late: bool
+
+
+@dataclass
+class ContactControls:
+    actions: list[tuple[ManageAction, str]]
+    agents: list[User]
+    shared_with: list[User]
+    may_share: bool
+    pending: ManageRequest | None
+    my_request: ManageRequest | None
+    plan: ActionPlan | None
+    plan_status: str | None
+    tasks: list[TaskRow]
+    may_tick: bool
+
+
+def contact_controls(viewer: User, contact: Contact) -> ContactControls:
+    now = clock.now()
+    actions = [(action, how) for action in ACTIONS.values() if (how := mode(viewer, action, contact))]
+    needs_agents = any(action.needs_agent for action, _how in actions)
+    return ContactControls(
+        actions=actions,
+        agents=agent_choices() if needs_agents else [],
+        shared_with=_shared_with(contact),
+        may_share=mode(viewer, ACTIONS["share"], contact) is not None,
+        pending=requests.pending_request(contact),
+        my_request=requests.latest_request_by(contact, viewer) if viewer.role == "agent" else None,
+        plan=db.session.get(ActionPlan, contact.action_plan_id) if contact.action_plan_id else None,
+        plan_status=action_plans.plan_status(contact, now),
+        tasks=[TaskRow(task, action_plans.due_day(task), task.done_at is None and task.due_at < now)
+               for task in action_plans.tasks_of(contact)],
+        may_tick=action_plans.may_tick(viewer, contact),
+    )
+
+
+@dataclass
+class LeadsControls:
+    bulk_actions: list[tuple[ManageAction, str]]
+    may_export: bool
+
+
+def leads_controls(viewer: User) -> LeadsControls:
+    """What the Leads screen offers the viewer besides searching: bulk actions and `Dl CSV`."""
+    return LeadsControls(bulk_actions=bulk_actions_for(viewer), may_export=export.may_export(viewer))

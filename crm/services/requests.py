@@ -1,0 +1,126 @@
+"""An agent's Delete or Archive request and a manager's decision on it (SPEC §3.6, §4.5).
+
+A decision is one conditional UPDATE (`... WHERE status = 'Pending'`), so of two managers
+deciding at once exactly one wins, on SQLite and PostgreSQL alike, in any number of processes.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, true, update
+from sqlalchemy.orm import aliased
+
+from crm import clock
+from crm.extensions import db
+from crm.models import Contact, ManageRequest, User
+from crm.services import activity
+from crm.services.errors import FieldError
+
+KINDS = ("Delete", "Archive")
+
+
+class RequestError(FieldError):
+    """The request cannot be made or decided: the message is shown, nothing is changed."""
+
+
+class AlreadyDecided(RequestError):
+    def __init__(self, request: ManageRequest):
+        who = request.decided_by.name if request.decided_by else "someone else"
+        super().__init__(f"This request was already {request.status.lower()} by {who}.")
+        self.request = request
+
+
+def pending_request(contact: Contact) -> ManageRequest | None:
+    return db.session.scalar(select(ManageRequest).where(ManageRequest.contact_id == contact.id,
+                                                         ManageRequest.status == "Pending").limit(1))
+
+
+def latest_request_by(contact: Contact, requester: User) -> ManageRequest | None:
+    """What the agent sees on Contact Details: their pending request, or the decision on the last one."""
+    return db.session.scalar(
+        select(ManageRequest).where(ManageRequest.contact_id == contact.id,
+                                    ManageRequest.requested_by_id == requester.id)
+        .order_by(ManageRequest.created_at.desc(), ManageRequest.id.desc()).limit(1))
+
+
+def create(contact: Contact, requester: User, kind: str, reason: str = "") -> ManageRequest:
+    if kind not in KINDS:
+        raise RequestError(f"Unknown request: {kind}.")
+    existing = pending_request(contact)
+    if existing is not None:
+        raise RequestError(f"{contact.name} already has a request to {existing.kind.lower()} waiting for a manager.")
+    request = ManageRequest(contact_id=contact.id, kind=kind, requested_by_id=requester.id,
+                            office_id=contact.office_id, reason=reason.strip()[:1000])
+    db.session.add(request)
+    activity.log(contact, requester, f"{kind} requested", reason.strip()[:1000])
+    return request
+
+
+def close_pending(contact: Contact, actor: User, note: str) -> None:
+    """A pending request about a contact that was deleted or archived directly has nothing left to decide."""
+    db.session.execute(
+        update(ManageRequest).where(ManageRequest.contact_id == contact.id, ManageRequest.status == "Pending")
+        .values(status="Approved", decided_by_id=actor.id, decided_at=clock.now(), decision_note=note)
+        .execution_options(synchronize_session=False))
+
+
+def _decidable_by(manager: User):
+    if manager.role == "broker":
+        return true()
+    if manager.role == "manager" and manager.office_id:
+        return ManageRequest.office_id == manager.office_id
+    return ManageRequest.id.is_(None)
+
+
+def get_for_decider(manager: User, request_id: int) -> ManageRequest | None:
+    """The request if it belongs to the manager's office (any office for the broker)."""
+    return db.session.scalar(select(ManageRequest).where(ManageRequest.id == request_id, _decidable_by(manager)))
+
+
+@dataclass
+class PendingRow:
+    request: ManageRequest
+    contact: Contact
+    requested_by: str
+
+
+def pending_for(manager: User, limit: int = 200) -> list[PendingRow]:
+    requester = aliased(User)
+    query = (select(ManageRequest, Contact, requester.name)
+             .join(Contact, Contact.id == ManageRequest.contact_id)
+             .join(requester, requester.id == ManageRequest.requested_by_id)
+             .where(ManageRequest.status == "Pending", Contact.deleted_at.is_(None), _decidable_by(manager))
+             .order_by(ManageRequest.created_at, ManageRequest.id).limit(limit))
+    return [PendingRow(request, contact, name) for request, contact, name in db.session.execute(query)]
+
+
+def pending_count(manager: User) -> int:
+    return db.session.scalar(
+        select(func.count(ManageRequest.id)).join(Contact, Contact.id == ManageRequest.contact_id)
+        .where(ManageRequest.status == "Pending", Contact.deleted_at.is_(None), _decidable_by(manager)))
+
+
+def decide(request: ManageRequest, manager: User, approve: bool, note: str = "") -> ManageRequest:
+    """Approve (the action is performed) or decline (the agent sees the note). First decision wins."""
+    status = "Approved" if approve else "Declined"
+    claimed = db.session.execute(
+        update(ManageRequest)
+        .where(ManageRequest.id == request.id, ManageRequest.status == "Pending")
+        .values(status=status, decided_by_id=manager.id, decided_at=clock.now(), decision_note=note.strip()[:1000])
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(request)
+    if claimed != 1:
+        raise AlreadyDecided(request)
+    contact = request.contact
+    detail = f"{request.kind} request by {request.requested_by.name}" + (f": {note.strip()}" if note.strip() else "")
+    activity.log(contact, manager, f"{request.kind} request {status.lower()}", detail)
+    if approve:
+        _perform(request, manager)
+    return request
+
+
+def _perform(request: ManageRequest, manager: User) -> None:
+    from crm.services import manage  # manage offers requests to agents, requests perform manage actions
+
+    if request.kind == "Delete":
+        manage.delete_contact(request.contact, manager)
+    else:
+        manage.archive_contact(request.contact, manager)

@@ -1,0 +1,108 @@
+"""Lead routing for new website contacts (SPEC §5): the brokerage's lead-flow rules by source and
+zip code first, else round robin among eligible agents; the routing log on the contact says why.
+
+Round robin hands each new contact to the eligible agent routed to least recently. The pick and
+its stamp are one UPDATE, and on PostgreSQL agents being stamped by a concurrent request are
+skipped (SKIP LOCKED), so simultaneous events go to different agents.
+"""
+from sqlalchemy import exists, func, or_, select, update
+
+from crm import clock
+from crm.extensions import db
+from crm.models import Contact, Lead, LeadFlowRule, ServiceZip, User
+from crm.services import activity
+
+
+def active_agents():
+    return select(User.id).where(User.role == "agent", User.is_active_user.is_(True))
+
+
+def has_active_owner(contact: Contact) -> bool:
+    return contact.owner is not None and contact.owner.is_active_user
+
+
+def _describe(rule: LeadFlowRule) -> str:
+    return f"source {rule.source or 'any'}, zip {rule.zip or 'any'}"
+
+
+def matching_rule(source: str | None, zip_code: str | None) -> LeadFlowRule | None:
+    """The first rule (by position) whose source and zip fit and whose agent is still active."""
+    source_fits = or_(LeadFlowRule.source.is_(None), func.lower(LeadFlowRule.source) == (source or "").lower())
+    zip_fits = or_(LeadFlowRule.zip.is_(None), LeadFlowRule.zip == (zip_code or ""))
+    query = (select(LeadFlowRule)
+             .where(source_fits, zip_fits, LeadFlowRule.assign_to_id.in_(active_agents()))
+             .order_by(LeadFlowRule.position, LeadFlowRule.id).limit(1))
+    return db.session.scalar(query)
+
+
+def _round_robin_pool(zip_code: str | None):
+    """Agents serving the zip when any do, else every active agent. Returns (condition, why)."""
+    if zip_code:
+        serves_zip = exists().where(ServiceZip.user_id == User.id, ServiceZip.zip == zip_code)
+        if db.session.scalar(select(exists(active_agents().where(serves_zip)))):
+            return serves_zip, f"agents serving zip {zip_code}"
+    return None, "all active agents"
+
+
+def _next_agent(pool_condition) -> User | None:
+    eligible = active_agents()
+    if pool_condition is not None:
+        eligible = eligible.where(pool_condition)
+    least_recent = eligible.order_by(User.last_routed_at.asc().nulls_first(), User.id).limit(1)
+    for candidate in (least_recent.with_for_update(skip_locked=True), least_recent):
+        stamp = (update(User).where(User.id == candidate.scalar_subquery()).values(last_routed_at=clock.now())
+                 .returning(User.id).execution_options(synchronize_session=False))
+        agent_id = db.session.execute(stamp).scalar()
+        if agent_id is not None:
+            return db.session.get(User, agent_id)
+    return None
+
+
+def _assign(contact: Contact, agent: User) -> None:
+    contact.owner_id, contact.office_id = agent.id, agent.office_id
+    contact.owner = agent
+
+
+def route_new_contact(contact: Contact, lead: Lead, source: str | None, zip_code: str | None) -> User | None:
+    """Give the contact an owner and log why; None (logged too) when no agent is active."""
+    facts = f"source {source or 'unknown'}, zip {zip_code or 'unknown'}"
+    rule = matching_rule(source, zip_code)
+    if rule is not None:
+        agent = rule.assign_to
+        why = f"Lead-flow rule ({_describe(rule)}) matched {facts}: assigned to {agent.name}."
+    else:
+        pool_condition, pool = _round_robin_pool(zip_code)
+        agent = _next_agent(pool_condition)
+        why = (f"No lead-flow rule matched {facts}: round robin among {pool} assigned to {agent.name}."
+               if agent else f"No lead-flow rule matched {facts} and no agent is active: left unassigned.")
+    if agent is not None:
+        _assign(contact, agent)
+    activity.log(contact, None, "Routed", why, category="routing", lead_id=lead.id)
+    return agent
+
+
+def log_existing_owner(contact: Contact, lead: Lead) -> None:
+    activity.log(contact, None, "Routed", f"{lead.inquiry_type} from an existing contact: went to its owner "
+                 f"{contact.owner.name}.", category="routing", lead_id=lead.id)
+
+
+def rules() -> list[LeadFlowRule]:
+    return list(db.session.scalars(select(LeadFlowRule).order_by(LeadFlowRule.position, LeadFlowRule.id)))
+
+
+def add_rule(source: str | None, zip_code: str | None, agent: User) -> LeadFlowRule:
+    position = (db.session.scalar(select(func.max(LeadFlowRule.position))) or 0) + 1
+    rule = LeadFlowRule(source=source or None, zip=zip_code or None, assign_to_id=agent.id, position=position)
+    db.session.add(rule)
+    return rule
+
+
+def move_rule(rule: LeadFlowRule, offset: int) -> None:
+    """Swap the rule with its neighbour above (-1) or below (+1)."""
+    ordered = rules()
+    index = ordered.index(rule)
+    other = index + offset
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, each in enumerate(ordered, start=1):
+            each.position = position
