@@ -3,7 +3,7 @@ import random
 from datetime import timedelta
 
 from faker import Faker
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 
 from crm import clock
 from crm.extensions import db
@@ -139,6 +139,7 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
     _reset_sequences()
     _demo_referrals(users, now)
     _demo_alerts(users, now)
+    _demo_controls(users, now)
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
@@ -166,7 +167,8 @@ def _demo_referrals(users: list[User], now) -> None:
 
     alex = next((user for user in users if user.email == "agent@demo.test"), None)
     concierge = next((user for user in users if user.role == "concierge"), None)
-    if alex is None or db.session.scalar(select(ContactEmail.id).where(ContactEmail.value == "maya.masked@example.com")):
+    loaded_before = select(ContactEmail.id).where(ContactEmail.value == "maya.masked@example.com")
+    if alex is None or db.session.scalar(loaded_before):
         return
     for n, (first, last, zip_code, lead_type, status) in enumerate(DEMO_REFERRALS):
         contact = contact_service.create_contact(
@@ -235,3 +237,42 @@ def _demo_alerts(users: list[User], now) -> None:
                                   "Hugo Hill called the brokerage.", kind="alert")
     failed.status, failed.attempts = "failed", delivery.MAX_ATTEMPTS
     failed.last_error = "SMTPRecipientsRefused: 550 5.1.1 <former.agent@demo.test>: mailbox unavailable"
+
+
+DEMO_PLAN_TASKS = [("Call", "Introduce yourself", 0), ("Email", "Send matching listings", 1),
+                   ("Text", "Check in", 3), ("Call", "Ask about their timing", 7), ("Meeting", "Meet in person", 14)]
+# agent@demo.test's referrals on the plan: (first name, days since the plan started, tasks done).
+DEMO_PLAN_PROGRESS = [("Sam", 0, 0), ("Ulysses", 3, 3), ("Maya", 2, 0), ("Paula", 20, 5), ("Wendy", 12, 0)]
+
+
+def _demo_controls(users: list[User], now) -> None:
+    """The action plan in use with tasks on time, late and completed for agent@demo.test (one
+    referral Ignored for its manager), and pending Archive/Delete requests for manager@demo.test."""
+    from crm.models import ActionPlan, ActionPlanTask, ContactTask
+    from crm.services import action_plans, requests, settings
+
+    by_email = {user.email: user for user in users}
+    alex, avery = by_email.get("agent@demo.test"), by_email.get("agent2@demo.test")
+    if alex is None or avery is None or db.session.scalar(select(ActionPlan.id).limit(1)):
+        return
+    plan = ActionPlan(name="New Lead Follow-Up", tasks=[
+        ActionPlanTask(kind=kind, title=title, due_days=days, position=n)
+        for n, (kind, title, days) in enumerate(DEMO_PLAN_TASKS)])
+    db.session.add(plan)
+    db.session.flush()
+    settings.put("plan_in_use_id", plan.id)
+    for first, days_ago, done in DEMO_PLAN_PROGRESS:
+        contact = db.session.scalar(select(Contact).where(Contact.owner_id == alex.id, Contact.first_name == first))
+        if contact is None:
+            continue
+        action_plans.start_plan(contact, plan, start=now - timedelta(days=days_ago))
+        for task in action_plans.tasks_of(contact)[:done]:
+            action_plans.set_task_done(contact, task.id, alex, done=True)
+            db.session.execute(update(ContactTask).where(ContactTask.id == task.id)
+                               .values(done_at=min(task.due_at, now) - timedelta(hours=2)))
+    leo = db.session.scalar(select(Contact).where(Contact.owner_id == alex.id, Contact.first_name == "Leo"))
+    if leo is not None:
+        requests.create(leo, alex, "Archive", "Sold with another agent: nothing left to work on.")
+    other = db.session.scalar(select(Contact).where(Contact.owner_id == avery.id).order_by(Contact.id).limit(1))
+    if other is not None:
+        requests.create(other, avery, "Delete", "Duplicate of a contact I already have.")

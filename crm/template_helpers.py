@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from flask import Flask, request
 
 from crm import clock
+from crm.services.alerts import search_summary
 
 
 def url_with(**changes) -> str:
@@ -29,5 +30,5 @@ def as_options(values) -> list[tuple]:
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(url_with=url_with, now=clock.now)
+    app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary)
     app.jinja_env.filters.update(dt=datetime_display, stars=stars, as_options=as_options)

@@ -104,6 +104,9 @@ def test_the_leads_screen_filters_website_activity_by_inquiry_type_and_activity(
     assert "Cal Caller" in today and "Sam Searcher" not in today
     assert db.session.get(Contact, caller["id"]).last_inquiry_type == "Incoming Call"
     assert db.session.get(Contact, searcher["id"]).last_activity_at.isoformat() == "2020-01-05T10:00:00"
+    details = manager.get(f"/contacts/{searcher['id']}").get_data(as_text=True)
+    assert "<strong>Saved Property Search</strong>" in details
+    assert "Search: Tampa · zip 33602 · $300,000 to $500,000 · 3+ bedrooms" in details
 
 
 def test_inquiry_is_shorthand_for_property_or_general_inquiry(api):

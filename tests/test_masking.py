@@ -8,8 +8,7 @@ import pytest
 
 from crm import clock, worker
 from crm.extensions import db
-from crm.models import Contact, OutboxMessage
-from crm.models import ContactEmail, ContactPhone
+from crm.models import Contact, ContactEmail, ContactPhone, OutboxMessage
 from crm.services import contacts as contact_service
 from crm.services import masking, offers
 from referral_helpers import convert, give_territory
@@ -34,7 +33,8 @@ def ana(make_contact, users):
     """A raw lead of agent's, not added by them, in a zip they do not sponsor: masked for them."""
     contact = make_contact(users["agent"], "Ana", "Secret", emails=[EMAIL], phones=[PHONE], zip=ZIP,
                            street="12 Oak St", city="Tampa", inquiry="Seller Inquiry")
-    contact_service.record_lead(contact, "Property Inquiry", message=f"Call me at {PHONE} or write to {EMAIL.upper()}")
+    contact_service.record_lead(contact, "Property Inquiry",
+                                message=f"Call me at {PHONE} or write to {EMAIL.upper()}")
     db.session.commit()
     return contact
 
@@ -187,3 +187,4 @@ def test_free_text_is_redacted_for_masked_viewers():
     redacted = masking.redact_contact_info(contact, text)
     assert redacted == ("Call XXX, XXX or XXX; cell XXX; mail XXX or XXX; see it 2030-03-02 for $450000, "
                         "MLS T123456")
+    assert masking.redact_patterns("Reach me: 727 555 0100, bo@x.example") == "Reach me: XXX, XXX"

@@ -155,9 +155,15 @@ def test_nobody_left_returns_it_to_the_concierge_as_unclaimed(login_as, users, l
     db.session.expire_all()
     assert db.session.get(AppointmentOffer, offer.id).status == "Unclaimed"
     assert routing_actions(lead)[-2:] == ["Expired", "Unclaimed"]
-    queue = login_as(users["concierge"]).get("/concierge/").get_data(as_text=True)
+    concierge = login_as(users["concierge"])
+    queue = concierge.get("/concierge/").get_data(as_text=True)
     unclaimed = queue.split('id="unclaimed-title"')[1].split("</section>")[0]
     assert f'id="unclaimed-{offer.id}"' in unclaimed and "Ana Ruiz" in unclaimed
+
+    tomorrow = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    assert concierge.post(f"/concierge/{lead.id}/convert", {"date": tomorrow, "time": "09:00"}).status_code == 302
+    queue = concierge.get("/concierge/").get_data(as_text=True)
+    assert "Nothing unclaimed." in queue and "Ana Ruiz" in queue.split('id="offers-title"')[1]
 
 
 def test_conversion_with_no_eligible_agent_is_unclaimed_at_once(users, lead):
@@ -234,7 +240,7 @@ def test_offer_page_shows_the_time_left(login_as, users, lead, two_agents):
         assert "18 minutes left" in page and page.lstrip().startswith('<section id="offer"')
         assert 'hx-trigger="every 30s"' in page
         listing = client.get("/offers/").get_data(as_text=True)
-        assert "Ana Ruiz" in listing and "18 min" in listing
+        assert "Ana Ruiz" in listing and "18 minutes left" in listing
 
 
 def test_conversion_of_a_lead_with_an_open_offer_or_inactive_is_refused(login_as, users, lead, two_agents):

@@ -7,7 +7,8 @@ import pytest
 
 from crm import clock, worker
 from crm.extensions import db
-from crm.models import ActivityLog, AppointmentOffer, Contact, ContactShare, OutboxMessage, ServiceZip, ZipSponsorship
+from crm.models import (ActivityLog, AppointmentOffer, Contact, ContactShare, OutboxMessage, ServiceZip,
+                        ZipSponsorship)
 from crm.models.values import REFERRAL_TABS
 from crm.services import referrals, settings
 
@@ -289,13 +290,14 @@ def test_broker_sets_territories(login_as, users):
 
     response = broker.post(f"/settings/territories/{agent.id}", {
         f"agent-{agent.id}-service_zips": "33602, 33603 33602", f"agent-{agent.id}-sponsored_zips": "33602",
-        f"agent-{agent.id}-guaranteed_display": "y"}, htmx=True)
+        f"agent-{agent.id}-guaranteed_display": "y", f"agent-{agent.id}-phone": "813-555-0007"}, htmx=True)
 
     assert response.status_code == 200 and "Saved Alex Agent&#39;s territory." in response.get_data(as_text=True)
     assert sorted(db.session.scalars(db.select(ServiceZip.zip).where(ServiceZip.user_id == agent.id))) == [
         "33602", "33603"]
     assert list(db.session.scalars(db.select(ZipSponsorship.zip))) == ["33602"]
-    assert db.session.get(type(agent), agent.id).guaranteed_display is True
+    saved = db.session.get(type(agent), agent.id)
+    assert (saved.guaranteed_display, saved.phone) == (True, "813-555-0007")
 
 
 def test_a_bad_zip_is_refused_next_to_its_field_and_changes_nothing(login_as, users):
@@ -307,6 +309,10 @@ def test_a_bad_zip_is_refused_next_to_its_field_and_changes_nothing(login_as, us
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Not a 5-digit zip code: 3360, ABCDE." in html
     assert f'id="agent-{agent.id}-sponsored_zips-error"' in html
+    assert list(db.session.scalars(db.select(ServiceZip.zip))) == ["33611"]
+    bad_phone = login_as(users["broker"]).post(f"/settings/territories/{agent.id}", {
+        f"agent-{agent.id}-service_zips": "33602", f"agent-{agent.id}-phone": "12"}, htmx=True)
+    assert bad_phone.status_code == 422 and "Enter a phone number" in bad_phone.get_data(as_text=True)
     assert list(db.session.scalars(db.select(ServiceZip.zip))) == ["33611"]
 
 
@@ -323,7 +329,8 @@ def test_broker_sets_the_claim_window_and_update_request_days(login_as, users):
     broker = login_as(users["broker"])
     bad = broker.post("/settings/offers", {"claim_window_minutes": "0", "update_request_days": "7"})
     assert bad.status_code == 422 and "from 1 to 1440" in bad.get_data(as_text=True)
-    assert broker.post("/settings/offers", {"claim_window_minutes": "45", "update_request_days": "3"}).status_code == 302
+    saved = broker.post("/settings/offers", {"claim_window_minutes": "45", "update_request_days": "3"})
+    assert saved.status_code == 302
     db.session.expire_all()
     assert (settings.get("claim_window_minutes"), settings.get("update_request_days")) == (45, 3)
 
@@ -376,7 +383,10 @@ def test_the_update_request_days_setting_applies(users, make_contact):
     settings.put("update_request_days", 2)
     db.session.commit()
     with clock.frozen_at(START):
-        make_contact(users["agent"], "Quick", "Check")
+        first = make_contact(users["agent"], "Quick", "Check")
+        second = make_contact(users["agent"], "Second", "Check")
         clock.advance(timedelta(days=2))
         worker.run_once()
-    assert [m.subject for m in _update_requests()] == ["Update requested: Quick Check"]
+    [message] = _update_requests()
+    assert message.subject == "Update requested: 2 referrals" and message.recipient == "agent@demo.test"
+    assert f"/referrals/{first.id}" in message.body_text and f"/referrals/{second.id}" in message.body_text

@@ -177,3 +177,17 @@ def test_two_managers_deciding_at_once_one_wins_and_the_other_is_told(live_serve
     decisions = db.session.scalar(db.select(db.func.count(ActivityLog.id)).where(
         ActivityLog.contact_id == contact.id, ActivityLog.action.like("Delete request %")))
     assert decisions == 1
+
+
+def test_approving_an_action_that_cannot_be_done_any_more_explains_and_keeps_the_request(
+        login_as, users, make_contact):
+    contact = make_contact(users["agent"], "Already", "Archived")
+    contact.archived_at = contact.created_at
+    db.session.add(ManageRequest(contact_id=contact.id, kind="Archive", requested_by_id=users["agent"].id,
+                                 office_id=users["agent"].office_id))
+    db.session.commit()
+    request_id = _pending(contact).id
+    response = login_as(users["manager"]).post(f"/requests/{request_id}/approve", htmx=True)
+    assert response.status_code == 422
+    assert "Already Archived is archived already." in response.get_data(as_text=True)
+    assert _pending(contact).id == request_id

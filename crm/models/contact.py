@@ -77,7 +77,9 @@ class Contact(db.Model):
     __table_args__ = (
         Index("ix_contacts_last_first", "last_name", "first_name"),
         Index("ix_contacts_owner_last_inquiry", "owner_id", "last_inquiry_at"),
-        Index("ix_contacts_referral_changed", "referral_status_changed_at"),  # Referrals' sub-tab lists
+        # Referrals sub-tabs: an agent's counts and lists from the first, everyone's lists by the second.
+        Index("ix_contacts_owner_referral", "owner_id", "referral_status", "referral_status_changed_at"),
+        Index("ix_contacts_referral_changed", "referral_status_changed_at"),
         # Update requests (SPEC §4.6) find the due referrals in this index alone.
         Index("ix_contacts_update_due", "lead_status", "referral_status_changed_at", "update_requested_at"),
     )

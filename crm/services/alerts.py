@@ -6,18 +6,17 @@ Emails obey masking (SPEC §4.2): an owner who may not see the contact's phones 
 Consumer text is escaped in the HTML part by the templates' autoescaping.
 """
 import json
-import re
 from datetime import timedelta
 
 from flask import current_app, render_template
 from sqlalchemy import exists, or_, select, true, update
+from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, Lead, User
-from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES, MASK
+from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
 from crm.services import activity, masking, outbox
-from crm.services.contacts import phone_digits
 
 DIGEST_INTERVAL = timedelta(hours=1)
 DIGEST_MAX_LEADS = 200
@@ -36,20 +35,10 @@ WHAT_THEY_DID = {
     "Viewed Page": "viewed a page",
     "Visited Website": "came back to the website",
 }
-_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[A-Za-z]{2,}")
-_PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 
 
 def contact_url(contact: Contact) -> str:
     return f"{current_app.config['BASE_URL']}/contacts/{contact.id}"
-
-
-def _mask_contact_info(text: str | None) -> str | None:
-    """Consumer text for a viewer who may not see the contact's phones and emails."""
-    if not text:
-        return text
-    text = _EMAIL_LIKE.sub(MASK, text)
-    return _PHONE_LIKE.sub(lambda found: MASK if len(phone_digits(found.group())) >= 7 else found.group(), text)
 
 
 def _money(value) -> str:
@@ -75,7 +64,8 @@ def _property_line(lead: Lead) -> str | None:
     return " · ".join(details) or None
 
 
-def _search_line(lead: Lead) -> str | None:
+def search_summary(lead: Lead) -> str | None:
+    """A lead's saved or run search in a line, like `Tampa · zip 33602 · $300,000 to $500,000`."""
     if not lead.search_criteria:
         return None
     criteria = json.loads(lead.search_criteria)
@@ -92,11 +82,12 @@ def _search_line(lead: Lead) -> str | None:
     return " · ".join(str(part) for part in parts) or None
 
 
-def lead_details(lead: Lead, can_see_info: bool) -> list[tuple[str, str]]:
-    """What the consumer did, as (label, text) lines shared by the text and HTML parts."""
-    consumer_text = (lambda text: text) if can_see_info else _mask_contact_info
-    lines = [("Property", _property_line(lead)), ("Search", _search_line(lead)),
-             ("Message", consumer_text(lead.message)), ("Details", consumer_text(lead.description)),
+def lead_details(viewer: User, contact: Contact, lead: Lead, can_see_info: bool) -> list[tuple[str, str]]:
+    """What the consumer did, as (label, text) lines shared by the text and HTML parts; consumer
+    text is masked like the contact's phones and emails (SPEC §4.2)."""
+    lines = [("Property", _property_line(lead)), ("Search", search_summary(lead)),
+             ("Message", masking.text_for(viewer, contact, lead.message, can_see_info)),
+             ("Details", masking.text_for(viewer, contact, lead.description, can_see_info)),
              ("Page", lead.page_url or lead.property_url), ("Source", lead.source)]
     return [(label, value) for label, value in lines if value]
 
@@ -109,8 +100,8 @@ def _immediate_alert(owner: User, contact: Contact, lead: Lead) -> None:
     can_see = masking.can_see_contact_info(owner, contact)
     context = dict(
         owner=owner, contact=contact, lead=lead, name=_contact_name(contact), url=contact_url(contact),
-        what=WHAT_THEY_DID[lead.inquiry_type], details=lead_details(lead, can_see),
-        emails=masking.emails_for(owner, contact), phones=masking.phones_for(owner, contact),
+        what=WHAT_THEY_DID[lead.inquiry_type], details=lead_details(owner, contact, lead, can_see),
+        emails=masking.emails_for(owner, contact, can_see), phones=masking.phones_for(owner, contact, can_see),
     )
     subject = f"Lead alert: {context['name']} — {lead.inquiry_type}"
     outbox.enqueue_email(owner.email, subject, render_template("emails/lead_alert.txt", **context),
@@ -118,19 +109,23 @@ def _immediate_alert(owner: User, contact: Contact, lead: Lead) -> None:
                          kind="alert", user=owner, contact_id=contact.id)
 
 
+def _alerted(owner: User | None) -> bool:
+    return owner is not None and owner.is_active_user
+
+
+def wants_digest(owner: User | None, inquiry_type: str) -> bool:
+    """Whether a new lead waits for its owner's next digest (set when the lead is recorded)."""
+    return inquiry_type in DIGEST_INQUIRIES and _alerted(owner) and owner.digest_emails
+
+
 def alert_new_lead(contact: Contact, lead: Lead) -> None:
-    """Called in the transaction that records the lead, so the alert is written with it."""
+    """The immediate alert, in the transaction that records the lead so it is written with it;
+    `Unsubscribed` marks the contact instead. Digest leads are flagged by `wants_digest`."""
     if lead.inquiry_type == "Unsubscribed":
         contact.unsubscribed = True
         activity.log(contact, None, "Unsubscribed", "The consumer opted out of email.", lead_id=lead.id)
-        return
-    owner = contact.owner
-    if owner is None or not owner.is_active_user:
-        return
-    if lead.inquiry_type in IMMEDIATE_INQUIRIES:
-        _immediate_alert(owner, contact, lead)
-    elif lead.inquiry_type in DIGEST_INQUIRIES and owner.digest_emails:
-        lead.digest_pending = True
+    elif lead.inquiry_type in IMMEDIATE_INQUIRIES and _alerted(contact.owner):
+        _immediate_alert(contact.owner, contact, lead)
 
 
 PENDING = Lead.digest_pending == true()  # `= true` can use the index; `IS true` cannot on PostgreSQL
@@ -176,12 +171,13 @@ def _plural(count: int, word: str, plural: str) -> str:
 def _digest_email(owner: User, pending: list[tuple[int, int]]) -> None:
     shown = [lead_id for lead_id, _contact_id in pending[:DIGEST_MAX_LEADS]]
     query = (select(Lead, Contact, masking.unmasked_condition(owner)).join(Contact, Contact.id == Lead.contact_id)
-             .where(Lead.id.in_(shown)).order_by(Contact.id, Lead.occurred_at, Lead.id))
+             .where(Lead.id.in_(shown)).order_by(Contact.id, Lead.occurred_at, Lead.id)
+             .options(selectinload(Contact.emails), selectinload(Contact.phones)))
     groups: dict[int, dict] = {}
     for lead, contact, can_see in db.session.execute(query):
         group = groups.setdefault(contact.id, dict(name=_contact_name(contact), url=contact_url(contact), leads=[]))
         group["leads"].append(dict(lead=lead, what=WHAT_THEY_DID[lead.inquiry_type],
-                                   details=lead_details(lead, bool(can_see))))
+                                   details=lead_details(owner, contact, lead, bool(can_see))))
     contact_count = len({contact_id for _lead_id, contact_id in pending})
     context = dict(owner=owner, groups=list(groups.values()), more=len(pending) - len(shown),
                    leads_url=current_app.config["BASE_URL"] + "/contacts")

@@ -128,21 +128,19 @@ def update_fields(contact: Contact, actor: User, changes: dict, labels: dict[str
 
 def replace_emails(contact: Contact, actor: User, values: list[str]) -> None:
     wanted = [value.strip().lower() for value in values if value.strip()]
-    if wanted == [email.value for email in contact.emails]:
-        return
-    contact.emails.clear()
-    db.session.flush()
-    for value in wanted:
-        add_email(contact, value)
-    activity.log(contact, actor, "Edited", "Emails changed")
+    _replace_channel(contact, actor, "Emails", contact.emails, wanted, add_email)
 
 
 def replace_phones(contact: Contact, actor: User, values: list[str]) -> None:
     wanted = [value.strip() for value in values if value.strip()]
-    if wanted == [phone.value for phone in contact.phones]:
+    _replace_channel(contact, actor, "Phones", contact.phones, wanted, add_phone)
+
+
+def _replace_channel(contact: Contact, actor: User, label: str, current: list, wanted: list[str], add) -> None:
+    if wanted == [item.value for item in current]:
         return
-    contact.phones.clear()
+    current.clear()
     db.session.flush()
     for value in wanted:
-        add_phone(contact, value)
-    activity.log(contact, actor, "Edited", "Phones changed")
+        add(contact, value)
+    activity.log(contact, actor, "Edited", f"{label} changed")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from crm import clock
 from crm.extensions import db
-from crm.models import Contact, ContactEmail, ContactPhone, Lead
+from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
 from crm.models.values import INQUIRY_TYPES
 from crm.services import alerts, contacts, routing, settings
 from crm.validation import is_email, is_phone
@@ -352,12 +352,13 @@ def _contact_source(source: str | None) -> str:
     return known.get((source or "").lower(), "Broker")
 
 
-def _create_person(event: EventData) -> Contact:
+def _create_person(event: EventData, owner: User | None) -> Contact:
     person = event.person
     address = person.address
     return contacts.create_contact(
         None, emails=person.emails, phones=person.phones, first_name=person.first_name,
-        last_name=person.last_name, contact_source=_contact_source(event.source), business_source="Website",
+        last_name=person.last_name, owner_id=owner.id if owner else None,
+        contact_source=_contact_source(event.source), business_source="Website",
         contact_type="Seller" if event.inquiry_type in SELLER_INQUIRIES else "Buyer",
         street=address.get("street"), city=address.get("city"), state=address.get("state"),
         zip=address.get("zip") or event.routing_zip,
@@ -376,18 +377,24 @@ def _merge_person(contact: Contact, person: PersonData) -> None:
 
 
 def record_event(event: EventData) -> EventResult:
-    """One event, one lead: match or create the person, route, alert, in the caller's transaction."""
+    """One event, one lead: match or create the person, route, alert, in the caller's transaction.
+    A new contact (or one whose owner left) is routed; an existing one's lead goes to its owner."""
     _serialize_person(event.person)
     contact = find_person(event.person)
     created = contact is None
-    if created:
-        contact = _create_person(event)
-    else:
-        _merge_person(contact, event.person)
-    lead = contacts.record_lead(contact, event.inquiry_type, event.occurred_at, **event.lead_fields)
     if created or not routing.has_active_owner(contact):
-        routing.route_new_contact(contact, lead, event.source, event.routing_zip)
+        decision = routing.route_new_contact(event.source, event.routing_zip)
+        if created:
+            contact = _create_person(event, decision.agent)
+        else:
+            routing.assign(contact, decision.agent)
     else:
-        routing.log_existing_owner(contact, lead)
+        decision = routing.to_existing_owner(contact, event.inquiry_type)
+    if not created:
+        _merge_person(contact, event.person)
+    lead = contacts.record_lead(contact, event.inquiry_type, event.occurred_at,
+                                digest_pending=alerts.wants_digest(decision.agent, event.inquiry_type),
+                                **event.lead_fields)
+    routing.log(contact, lead, decision)
     alerts.alert_new_lead(contact, lead)
     return EventResult(contact=contact, lead=lead, created=created)

@@ -55,10 +55,13 @@ def role_mode(viewer: User, action: ManageAction) -> str | None:
     return None
 
 
+def _may_manage(viewer: User, contact: Contact) -> bool:
+    """A contact shared with an agent is theirs to work, not to manage."""
+    return viewer.role != "agent" or contact.owner_id == viewer.id
+
+
 def mode(viewer: User, action: ManageAction, contact: Contact) -> str | None:
-    if viewer.role == "agent" and contact.owner_id != viewer.id:
-        return None  # a contact shared with an agent is theirs to work, not to manage
-    return role_mode(viewer, action)
+    return role_mode(viewer, action) if _may_manage(viewer, contact) else None
 
 
 def perform(viewer: User, key: str, contact: Contact, agent_id: int | None = None, reason: str = "") -> str:
@@ -231,7 +234,7 @@ def _shared_with(contact: Contact) -> list[User]:
 
 
 def bulk_actions_for(viewer: User) -> list[tuple[ManageAction, str]]:
-    """The actions the viewer's role may use on selected rows, with "direct" or "request"."""
+    """The actions the viewer's role may use (on selected rows), with "direct" or "request"."""
     return [(action, how) for action in ACTIONS.values() if (how := role_mode(viewer, action))]
 
 
@@ -258,13 +261,13 @@ class ContactControls:
 
 def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     now = clock.now()
-    actions = [(action, how) for action in ACTIONS.values() if (how := mode(viewer, action, contact))]
+    actions = bulk_actions_for(viewer) if _may_manage(viewer, contact) else []
     needs_agents = any(action.needs_agent for action, _how in actions)
     return ContactControls(
         actions=actions,
         agents=agent_choices() if needs_agents else [],
         shared_with=_shared_with(contact),
-        may_share=mode(viewer, ACTIONS["share"], contact) is not None,
+        may_share=any(action.key == "share" for action, _how in actions),
         pending=requests.pending_request(contact),
         my_request=requests.latest_request_by(contact, viewer) if viewer.role == "agent" else None,
         plan=db.session.get(ActionPlan, contact.action_plan_id) if contact.action_plan_id else None,

@@ -72,9 +72,17 @@ def _known_phone_pattern(digits: str) -> re.Pattern:
     return re.compile(r"(?<!\d)(?:\+?1[\s().-]*)?\(?" + r"[\s().-]*".join(digits) + r"(?!\d)")
 
 
+def redact_patterns(text: str | None) -> str | None:
+    """Free text without anything that looks like an email address or a US phone number (for rows
+    streamed without their contact's phones and emails at hand)."""
+    if not text:
+        return text
+    return US_PHONE_IN_TEXT.sub(MASK, EMAIL_IN_TEXT.sub(MASK, text))
+
+
 def redact_contact_info(contact: Contact, text: str | None) -> str | None:
     """Free text (a consumer's message, a concierge's note) without the contact's phones or emails,
-    nor anything that looks like an email address or a US phone number."""
+    however written, nor anything else that looks like an email address or a US phone number."""
     if not text:
         return text
     for phone in contact.phones:
@@ -82,8 +90,7 @@ def redact_contact_info(contact: Contact, text: str | None) -> str | None:
             text = _known_phone_pattern(phone.digits).sub(MASK, text)
     for email in contact.emails:
         text = re.sub(re.escape(email.value), MASK, text, flags=re.IGNORECASE)
-    text = EMAIL_IN_TEXT.sub(MASK, text)
-    return US_PHONE_IN_TEXT.sub(MASK, text)
+    return redact_patterns(text)
 
 
 def text_for(viewer: User, contact: Contact, text: str | None, unmasked: bool | None = None) -> str | None:

@@ -298,6 +298,15 @@ def _expire(offer_id: int, now: datetime) -> int:
     return len(ended)
 
 
+def time_left(expires_at: datetime, now: datetime) -> str:
+    """"12 minutes left", rounded up (a turn is never shown as over while it is not)."""
+    minutes = max(0, math.ceil((expires_at - now).total_seconds() / 60))
+    if minutes < 120:
+        return f"{minutes} {'minute' if minutes == 1 else 'minutes'} left"
+    hours = minutes // 60
+    return f"{hours} hours left" if hours < 48 else f"{hours // 24} days left"
+
+
 @dataclass
 class OfferView:
     """One agent's view of an offer: its state for them and the time they have left."""
@@ -311,13 +320,13 @@ class OfferView:
                 and self.recipient.expires_at > self.now)
 
     @property
-    def minutes_left(self) -> int:
-        return max(0, math.ceil((self.recipient.expires_at - self.now).total_seconds() / 60))
+    def time_left(self) -> str:
+        return time_left(self.recipient.expires_at, self.now)
 
     @property
     def state(self) -> str:
         if self.offer.status == "Claimed":
-            return "Claimed by you" if self.offer.claimed_by_id == self.recipient.user_id else "Claimed by another agent"
+            return "Claimed by you" if self.claimed_by_viewer else "Claimed by another agent"
         if self.can_respond:
             return "Open"
         if self.recipient.status in ("Declined", "Skipped"):

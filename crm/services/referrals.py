@@ -33,7 +33,7 @@ TAB_BY_SLUG = {tab_slug(tab): tab for tab in TABS}
 
 
 def tab_of(status: str) -> str:
-    return next(tab for tab, statuses in REFERRAL_TABS.items() if status in statuses)
+    return next((tab for tab, statuses in REFERRAL_TABS.items() if status in statuses), TABS[0])
 
 
 def referrals_of(viewer: User) -> Select:
@@ -71,7 +71,8 @@ def _row(viewer: User, contact: Contact, unmasked: bool, owner_name: str | None)
 
 @dataclass
 class ReferralPage:
-    tab: str
+    """One page of a sub-tab (or of the concierge's queue, which has no tab)."""
+    tab: str | None
     rows: list[ReferralRow]
     page: int
     has_next: bool
@@ -84,12 +85,15 @@ def _rows(query: Select, viewer: User) -> list[ReferralRow]:
     return [_row(viewer, contact, bool(unmasked), owner) for contact, unmasked, owner in db.session.execute(query)]
 
 
+def _page(viewer: User, query: Select, tab: str | None, page: int, page_size: int) -> ReferralPage:
+    rows = _rows(query.limit(page_size + 1).offset((page - 1) * page_size), viewer)
+    return ReferralPage(tab=tab, rows=rows[:page_size], page=page, has_next=len(rows) > page_size)
+
+
 def list_tab(viewer: User, tab: str, page: int, page_size: int) -> ReferralPage:
     query = (referrals_of(viewer).where(Contact.referral_status.in_(REFERRAL_TABS[tab]))
-             .order_by(Contact.referral_status_changed_at.desc(), Contact.id.desc())
-             .limit(page_size + 1).offset((page - 1) * page_size))
-    rows = _rows(query, viewer)
-    return ReferralPage(tab=tab, rows=rows[:page_size], page=page, has_next=len(rows) > page_size)
+             .order_by(Contact.referral_status_changed_at.desc(), Contact.id.desc()))
+    return _page(viewer, query, tab, page, page_size)
 
 
 def change_status(contact: Contact, actor: User, status: str) -> bool:
@@ -158,22 +162,13 @@ def mark_not_workable(contact: Contact, actor: User) -> None:
     set_lead_status(contact, actor, "Inactive")
 
 
-@dataclass
-class QueuePage:
-    rows: list[ReferralRow]
-    page: int
-    has_next: bool
-
-
-def raw_leads(viewer: User, page: int, page_size: int) -> QueuePage:
+def raw_leads(viewer: User, page: int, page_size: int) -> ReferralPage:
     """The concierge's queue (SPEC §4.6, seed 001): raw leads nobody has reached yet."""
     query = (visibility.visible_contacts(viewer)
              .where(Contact.archived_at.is_(None), Contact.lead_type == "Active",
                     Contact.referral_status.in_(REFERRAL_TABS["Active Leads"]))
-             .order_by(Contact.last_inquiry_at.desc().nulls_last(), Contact.id.desc())
-             .limit(page_size + 1).offset((page - 1) * page_size))
-    rows = _rows(query, viewer)
-    return QueuePage(rows=rows[:page_size], page=page, has_next=len(rows) > page_size)
+             .order_by(Contact.last_inquiry_at.desc().nulls_last(), Contact.id.desc()))
+    return _page(viewer, query, None, page, page_size)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,7 +5,10 @@ Round robin hands each new contact to the eligible agent routed to least recentl
 its stamp are one UPDATE, and on PostgreSQL agents being stamped by a concurrent request are
 skipped (SKIP LOCKED), so simultaneous events go to different agents.
 """
+from dataclasses import dataclass
+
 from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from crm import clock
 from crm.extensions import db
@@ -31,7 +34,7 @@ def matching_rule(source: str | None, zip_code: str | None) -> LeadFlowRule | No
     zip_fits = or_(LeadFlowRule.zip.is_(None), LeadFlowRule.zip == (zip_code or ""))
     query = (select(LeadFlowRule)
              .where(source_fits, zip_fits, LeadFlowRule.assign_to_id.in_(active_agents()))
-             .order_by(LeadFlowRule.position, LeadFlowRule.id).limit(1))
+             .order_by(LeadFlowRule.position, LeadFlowRule.id).limit(1).options(joinedload(LeadFlowRule.assign_to)))
     return db.session.scalar(query)
 
 
@@ -51,39 +54,45 @@ def _next_agent(pool_condition) -> User | None:
     least_recent = eligible.order_by(User.last_routed_at.asc().nulls_first(), User.id).limit(1)
     for candidate in (least_recent.with_for_update(skip_locked=True), least_recent):
         stamp = (update(User).where(User.id == candidate.scalar_subquery()).values(last_routed_at=clock.now())
-                 .returning(User.id).execution_options(synchronize_session=False))
-        agent_id = db.session.execute(stamp).scalar()
-        if agent_id is not None:
-            return db.session.get(User, agent_id)
+                 .returning(User).execution_options(synchronize_session=False))
+        agent = db.session.scalars(stamp).first()
+        if agent is not None:
+            return agent
     return None
 
 
-def _assign(contact: Contact, agent: User) -> None:
-    contact.owner_id, contact.office_id = agent.id, agent.office_id
-    contact.owner = agent
+@dataclass
+class Decision:
+    """Who gets a lead and why: the routing log's line."""
+    agent: User | None
+    why: str
 
 
-def route_new_contact(contact: Contact, lead: Lead, source: str | None, zip_code: str | None) -> User | None:
-    """Give the contact an owner and log why; None (logged too) when no agent is active."""
+def route_new_contact(source: str | None, zip_code: str | None) -> Decision:
+    """The owner for a new contact: the first matching lead-flow rule, else round robin."""
     facts = f"source {source or 'unknown'}, zip {zip_code or 'unknown'}"
     rule = matching_rule(source, zip_code)
     if rule is not None:
         agent = rule.assign_to
-        why = f"Lead-flow rule ({_describe(rule)}) matched {facts}: assigned to {agent.name}."
-    else:
-        pool_condition, pool = _round_robin_pool(zip_code)
-        agent = _next_agent(pool_condition)
-        why = (f"No lead-flow rule matched {facts}: round robin among {pool} assigned to {agent.name}."
-               if agent else f"No lead-flow rule matched {facts} and no agent is active: left unassigned.")
+        return Decision(agent, f"Lead-flow rule ({_describe(rule)}) matched {facts}: assigned to {agent.name}.")
+    pool_condition, pool = _round_robin_pool(zip_code)
+    agent = _next_agent(pool_condition)
+    if agent is None:
+        return Decision(None, f"No lead-flow rule matched {facts} and no agent is active: left unassigned.")
+    return Decision(agent, f"No lead-flow rule matched {facts}: round robin among {pool} assigned to {agent.name}.")
+
+
+def to_existing_owner(contact: Contact, inquiry_type: str) -> Decision:
+    return Decision(contact.owner, f"{inquiry_type} from an existing contact: went to its owner {contact.owner.name}.")
+
+
+def assign(contact: Contact, agent: User | None) -> None:
     if agent is not None:
-        _assign(contact, agent)
-    activity.log(contact, None, "Routed", why, category="routing", lead_id=lead.id)
-    return agent
+        contact.owner, contact.office_id = agent, agent.office_id
 
 
-def log_existing_owner(contact: Contact, lead: Lead) -> None:
-    activity.log(contact, None, "Routed", f"{lead.inquiry_type} from an existing contact: went to its owner "
-                 f"{contact.owner.name}.", category="routing", lead_id=lead.id)
+def log(contact: Contact, lead: Lead, decision: Decision) -> None:
+    activity.log(contact, None, "Routed", decision.why, category="routing", lead_id=lead.id)
 
 
 def rules() -> list[LeadFlowRule]:

@@ -10,6 +10,7 @@ from crm.extensions import db
 from crm.models import ServiceZip, User, ZipSponsorship
 from crm.services import activity
 from crm.services.errors import FieldError
+from crm.validation import is_phone
 
 ZIP_PATTERN = re.compile(r"^\d{5}$")
 MAX_ZIPS = 200
@@ -71,16 +72,20 @@ def _replace_zips(model, agent: User, zips: list[str]) -> None:
 
 
 def set_territory(agent: User, actor: User, service_text: str, sponsored_text: str,
-                  guaranteed_display: bool) -> Territory:
-    """Replace the agent's zips and Guaranteed Display; logged with who and when."""
+                  guaranteed_display: bool, phone: str = "") -> Territory:
+    """Replace the agent's zips, Guaranteed Display and the phone offers are texted to; logged."""
     if agent.role != "agent":
         raise TerritoryError("Only agents have territories.", "service_zips")
     service_zips = parse_zips("service_zips", service_text)
     sponsored_zips = parse_zips("sponsored_zips", sponsored_text)
+    phone = (phone or "").strip()
+    if phone and not is_phone(phone):
+        raise TerritoryError("Enter a phone number of 7 to 15 digits, or leave it empty.", "phone")
     _replace_zips(ServiceZip, agent, service_zips)
     _replace_zips(ZipSponsorship, agent, sponsored_zips)
-    agent.guaranteed_display = guaranteed_display
+    agent.guaranteed_display, agent.phone = guaranteed_display, phone or None
     activity.log(None, actor, "Territory", f"{agent.name}: serves {', '.join(service_zips) or 'no zip'}; "
                  f"sponsors {', '.join(sponsored_zips) or 'no zip'}; "
-                 f"Guaranteed Display {'yes' if guaranteed_display else 'no'}", category="settings")
+                 f"Guaranteed Display {'yes' if guaranteed_display else 'no'}; "
+                 f"offer texts to {phone or 'nobody'}", category="settings")
     return Territory(agent, service_zips, sponsored_zips)

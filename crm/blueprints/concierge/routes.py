@@ -3,16 +3,17 @@ converting a lead into an appointment, the offers under way, `Unclaimed` ones an
 Managers and the broker may do all of it too (within what they see)."""
 from datetime import datetime
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import clock, hx
 from crm.blueprints.concierge import bp
 from crm.blueprints.concierge.forms import ConvertForm
 from crm.blueprints.guards import roles_required
+from crm.blueprints.lookups import page_number, visible_contact_or_404
 from crm.extensions import db
 from crm.models.values import LEAD_STATUSES
-from crm.services import activity, offers, referrals, visibility
+from crm.services import activity, offers, referrals
 
 
 @bp.before_request
@@ -21,22 +22,13 @@ def staff_only():
     return None
 
 
-def _contact_or_404(contact_id: int):
-    contact = visibility.get_visible_contact(current_user, contact_id)
-    if contact is None:
-        abort(404)
-    return contact
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), 100_000) if raw.isdigit() and int(raw) >= 1 else 1
 
 
 def _queue_context(message: str | None = None, category: str | None = None) -> dict:
-    return dict(raw=referrals.raw_leads(current_user, _page_number(), current_app.config["PAGE_SIZE"]),
+    return dict(raw=referrals.raw_leads(current_user, page_number(), current_app.config["PAGE_SIZE"]),
                 open_offers=offers.open_offers(current_user), unclaimed=offers.unclaimed_offers(current_user),
-                lead_statuses=LEAD_STATUSES, now=clock.now(), message=message, category=category)
+                lead_statuses=LEAD_STATUSES, now=clock.now(), time_left=offers.time_left, message=message,
+                category=category)
 
 
 @bp.route("/")
@@ -56,7 +48,7 @@ def _after_action(message: str, category: str = "success", status: int = 200):
 
 @bp.route("/<int:contact_id>/lead-status", methods=["POST"])
 def set_lead_status(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     try:
         changed = referrals.set_lead_status(contact, current_user, request.form.get("lead_status", ""))
     except referrals.ReferralError as error:
@@ -69,7 +61,7 @@ def set_lead_status(contact_id: int):
 
 @bp.route("/<int:contact_id>/not-workable", methods=["POST"])
 def not_workable(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     referrals.mark_not_workable(contact, current_user)
     db.session.commit()
     return _after_action(f"{contact.name} is marked Not Workable: it is in the owner's Inactive Leads.")
@@ -86,7 +78,7 @@ def _conversion_message(offer) -> str:
 
 @bp.route("/<int:contact_id>/convert", methods=["GET", "POST"])
 def convert(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     form = ConvertForm()
     if form.validate_on_submit():
         appointment_at = datetime.combine(form.date.data, form.time.data)
@@ -105,6 +97,6 @@ def convert(contact_id: int):
 
 @bp.route("/<int:contact_id>/routing")
 def routing_log(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     return render_template("concierge/routing.html", contact=contact,
                            entries=activity.entries_for(contact, category="routing"))

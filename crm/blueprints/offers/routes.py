@@ -19,7 +19,8 @@ def _context(view: offers.OfferView, message: str | None = None) -> dict:
     contact = view.offer.contact
     if view.claimed_by_viewer:
         return dict(view=view, contact=contact, message=message, note=view.offer.note,
-                    phones=masking.phones_for(current_user, contact), emails=masking.emails_for(current_user, contact))
+                    phones=masking.phones_for(current_user, contact),
+                    emails=masking.emails_for(current_user, contact))
     return dict(view=view, contact=contact, message=message, phones=[], emails=[],
                 note=masking.redact_contact_info(contact, view.offer.note))
 

@@ -4,14 +4,15 @@
 open beside it. htmx swaps `#referrals` (a tab, or after `Save`) or `#referral-panel` (a row) and
 pushes the URL. Asked for `application/json`, both answer JSON, masked like every other surface.
 """
-from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx
+from crm.blueprints.lookups import page_number, visible_contact_or_404
 from crm.blueprints.referrals import bp
 from crm.blueprints.referrals.forms import NoteForm, ReferralForm
 from crm.extensions import db
-from crm.services import referrals, visibility
+from crm.services import referrals
 
 TEMPLATE = "referrals/index.html"
 
@@ -20,16 +21,6 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), 100_000) if raw.isdigit() and int(raw) >= 1 else 1
-
-
-def _contact_or_404(contact_id: int):
-    contact = visibility.get_visible_contact(current_user, contact_id)
-    if contact is None:
-        abort(404)
-    return contact
 
 
 def _listing(tab: str, page: int = 1) -> referrals.ReferralPage:
@@ -58,7 +49,7 @@ def _tab_of_contact(contact) -> referrals.ReferralPage:
 @bp.route("/referrals")
 def index():
     tab = referrals.TAB_BY_SLUG.get(request.args.get("tab", ""), referrals.TABS[0])
-    listing = _listing(tab, _page_number())
+    listing = _listing(tab, page_number())
     if _wants_json():
         return jsonify(tab=tab, counts=referrals.tab_counts(current_user), page=listing.page,
                        hasNext=listing.has_next, referrals=[referrals.as_json(row) for row in listing.rows])
@@ -67,7 +58,7 @@ def index():
 
 @bp.route("/referrals/<int:contact_id>")
 def detail(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     if _wants_json():
         return jsonify(referrals.as_json(referrals.row_for(current_user, contact)))
     if hx.is_partial_request():
@@ -77,7 +68,7 @@ def detail(contact_id: int):
 
 @bp.route("/referrals/<int:contact_id>", methods=["POST"])
 def save(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     form = ReferralForm()
     if form.validate_on_submit():
         try:
@@ -111,7 +102,7 @@ def _render_referral(contact, panel: dict, status: int = 200):
 @bp.route("/referrals/<int:contact_id>/notes", methods=["POST"])
 def add_note(contact_id: int):
     """The private notes box of Contact Details."""
-    contact = _contact_or_404(contact_id)
+    contact = visible_contact_or_404(contact_id)
     form = NoteForm()
     valid = form.validate_on_submit()
     if valid:

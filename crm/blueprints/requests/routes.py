@@ -7,6 +7,7 @@ from crm.blueprints.guards import roles_required
 from crm.blueprints.requests import bp
 from crm.extensions import db
 from crm.services import requests, visibility
+from crm.services.errors import FieldError
 from crm.services.requests import PendingRow
 
 DECIDERS = ("manager", "broker")
@@ -25,6 +26,9 @@ def _decide(manage_request, approve: bool) -> tuple[str, int]:
     except requests.AlreadyDecided as error:
         db.session.rollback()
         return str(error), 409
+    except FieldError as error:  # the approved action itself is refused (e.g. archived already)
+        db.session.rollback()
+        return str(error), 422
     db.session.commit()
     done = "approved" if approve else "declined"
     return f"{manage_request.kind} request for {manage_request.contact.name} {done}.", 200

@@ -3,10 +3,11 @@ Guaranteed Display; and Settings › Offers: the claim window and the update-req
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 
 from crm import hx
+from crm.blueprints.lookups import page_number
 from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import User
@@ -16,10 +17,10 @@ AGENTS_PER_PAGE = 50
 
 
 class TerritoryForm(FlaskForm):
-    service_zips = TextAreaField("Service zip codes", description="Offers of appointments in these zips go to the agent.")
-    sponsored_zips = TextAreaField("Sponsored zip codes",
-                                   description="Ranked first there, and sees phones and emails of contacts there.")
+    service_zips = TextAreaField("Service zip codes")
+    sponsored_zips = TextAreaField("Sponsored zip codes")
     guaranteed_display = BooleanField("Guaranteed Display")
+    phone = StringField("Mobile phone for offer texts")
 
 
 class OfferSettingsForm(FlaskForm):
@@ -34,18 +35,14 @@ class OfferSettingsForm(FlaskForm):
 def _territory_form(territory: territories.Territory, formdata=None) -> TerritoryForm:
     return TerritoryForm(formdata=formdata, prefix=f"agent-{territory.agent.id}", data={
         "service_zips": " ".join(territory.service_zips), "sponsored_zips": " ".join(territory.sponsored_zips),
-        "guaranteed_display": territory.agent.guaranteed_display})
+        "guaranteed_display": territory.agent.guaranteed_display, "phone": territory.agent.phone or ""})
 
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return min(int(raw), 100_000) if raw.isdigit() and int(raw) >= 1 else 1
 
 
 @bp.route("/territories")
 def territory_list():
     name_filter = request.args.get("q", "").strip()[:100]
-    page = _page_number()
+    page = page_number()
     rows, has_next = territories.territories(name_filter, page, AGENTS_PER_PAGE)
     return render_template("settings/territories.html", rows=[(t, _territory_form(t)) for t in rows],
                            name_filter=name_filter, page=page, has_next=has_next)
@@ -61,7 +58,8 @@ def save_territory(user_id: int):
     saved, status = None, 422
     try:
         territory = territories.set_territory(agent, current_user, form.service_zips.data,
-                                              form.sponsored_zips.data, form.guaranteed_display.data)
+                                              form.sponsored_zips.data, form.guaranteed_display.data,
+                                              form.phone.data)
     except territories.TerritoryError as error:
         db.session.rollback()
         form.validate()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 33cc5bd835a5
+Revision ID: a0969579359a
 Revises: 
-Create Date: 2026-11-22 12:13:02.579792
+Create Date: 2026-11-22 12:29:14.611885
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm import fulltext
 
 # revision identifiers, used by Alembic.
-revision = '33cc5bd835a5'
+revision = 'a0969579359a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -174,6 +174,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_contacts_office_id'), ['office_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_contacts_owner_last_inquiry', ['owner_id', 'last_inquiry_at'], unique=False)
+        batch_op.create_index('ix_contacts_owner_referral', ['owner_id', 'referral_status', 'referral_status_changed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_plan_next_due_at'), ['plan_next_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_priority'), ['priority'], unique=False)
         batch_op.create_index('ix_contacts_referral_changed', ['referral_status_changed_at'], unique=False)
@@ -495,6 +496,7 @@ def downgrade():
         batch_op.drop_index('ix_contacts_referral_changed')
         batch_op.drop_index(batch_op.f('ix_contacts_priority'))
         batch_op.drop_index(batch_op.f('ix_contacts_plan_next_due_at'))
+        batch_op.drop_index('ix_contacts_owner_referral')
         batch_op.drop_index('ix_contacts_owner_last_inquiry')
         batch_op.drop_index(batch_op.f('ix_contacts_owner_id'))
         batch_op.drop_index(batch_op.f('ix_contacts_office_id'))
