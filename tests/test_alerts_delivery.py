@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from crm import clock, worker
 from crm.extensions import db
 from crm.models import Lead, LeadFlowRule, OutboxMessage, ZipSponsorship
-from crm.services import api_keys, delivery, outbox
+from crm.services import alerts, api_keys, delivery, outbox
 from events_support import EventsApi, event, free_port, html_part, person, smtp_server, text_part
 
 NOW = datetime(2026, 11, 21, 18, 30)
@@ -169,6 +169,25 @@ def test_pending_digest_leads_are_dropped_when_the_owner_turns_digests_off(api, 
 
     assert mailbox.messages == []
     assert not db.session.scalar(select(func.count()).select_from(Lead).where(Lead.digest_pending.is_(True)))
+
+
+def test_two_workers_gathering_digests_at_once_queue_one(app, api):
+    for inquiry in PASSIVE:
+        api.post(event(type=inquiry))
+    queued = []
+
+    def gather() -> None:
+        with app.app_context():
+            queued.append(alerts.send_digests())
+
+    workers = [threading.Thread(target=gather) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+
+    assert sorted(queued) == [0, 1]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "digest")) == 1
 
 
 # --- Delivery: retries, backoff, exactly once ----------------------------------------------------

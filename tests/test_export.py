@@ -68,18 +68,17 @@ def test_an_agent_exports_only_visible_contacts_with_xxx_where_the_screen_masks(
 
 def test_cells_that_would_run_as_formulas_are_neutralised(login_as, users, make_contact):
     contact = make_contact(users["agent"], '=HYPERLINK("http://evil.example","x")', "+SUM(A1)", street="-2+3",
-                           city="@cmd", zip="12345")
-    contact.referral_source = "\tTabbed"
-    contact.lender_name = "\rReturned"
+                           city="@cmd", zip="12345", emails=["=1+2@example.com"], interest_level=3,
+                           lender_name="\rReturned", loan_officer_name="\tTabbed")
+    contact_service.record_lead(contact, "Property Inquiry", message="=1+1 call me", price=-5)
     db.session.commit()
-    contact_service.record_lead(contact, "Property Inquiry", message="=1+1 call me")
-    db.session.commit()
+    columns = ("first_name", "last_name", "street", "city", "zip", "email", "lender_name", "loan_officer_name",
+               "message", "interest_level", "price", "lead_count")
     rows = _rows(login_as(users["manager"]).get(
-        f"/contacts/export.csv?{_query('first_name', 'last_name', 'street', 'city', 'zip', 'lender_name', 'message', rows='lead', order_by='lead_date', order='desc')}"))
+        f"/contacts/export.csv?{_query(*columns, rows='lead', order_by='lead_date', order='desc')}"))
     assert rows[1] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+SUM(A1)", "'-2+3", "'@cmd", "12345",
-                       "'\rReturned", "'=1+1 call me"]
-    assert export.neutralise("\tTabbed") == "'\tTabbed" and export.neutralise("") == ""
-    assert export.neutralise(-5) == -5 and export.neutralise(None) is None  # numbers hold no formula
+                       "'=1+2@example.com", "'\rReturned", "'\tTabbed", "'=1+1 call me", "3", "-5.00", "2"]
+    assert rows[2][8] == "" and rows[2][10] == ""  # the other lead: no message, no price
 
 
 def test_one_row_per_lead_within_the_date_range(login_as, users, make_contact):

@@ -254,3 +254,24 @@ def test_restoring_is_refused_after_30_days_and_the_worker_purges_old_trash(logi
     assert _count(Lead, Lead.contact_id == old_id) == 0
     assert _fresh(recent).deleted_at is not None
     assert login_as(users["manager"]).get("/settings/trash").status_code == 403
+
+
+def test_the_broker_sets_which_roles_may_do_what(login_as, users, make_contact):
+    contact = make_contact(users["agent"], "Perm", "Ission")
+    broker = login_as(users["broker"])
+    page = broker.get("/settings/permissions").get_data(as_text=True)
+    assert 'aria-label="Delete: manager"' in page and 'aria-label="Dl CSV (export): agent"' in page
+    form = {"roles_may_delete": ["agent", "broker"], "roles_may_export": ["broker"]}
+    bad = broker.post("/settings/permissions", {**form, "roles_may_archive": ["superuser"]})
+    assert bad.status_code == 422 and "Unknown role: superuser." in bad.get_data(as_text=True)
+    assert settings.get("roles_may_delete") == ["manager", "broker"]
+
+    assert broker.post("/settings/permissions", form).status_code == 302
+    db.session.expire_all()
+    assert settings.get("roles_may_delete") == ["agent", "broker"]
+    assert settings.get("roles_may_archive") == [] and settings.get("roles_may_export") == ["broker"]
+    agent = login_as(users["agent"])
+    assert '<option value="delete">Delete</option>' in agent.get("/contacts").get_data(as_text=True)
+    assert agent.post(f"/contacts/{contact.id}/manage/delete", htmx=True).status_code == 200
+    assert _fresh(contact).deleted_at is not None
+    assert login_as(users["manager"]).post("/contacts/bulk", {"action": "delete"}).status_code == 403

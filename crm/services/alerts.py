@@ -194,11 +194,14 @@ def send_digests() -> int:
     db.session.commit()
     sent = 0
     for owner_id in _owners_due(now):
-        if _claim_digest_turn(owner_id, now) and (pending := _pending_leads(owner_id)):
-            _digest_email(db.session.get(User, owner_id), pending)
-            lead_ids = [lead_id for lead_id, _contact_id in pending]
-            db.session.execute(update(Lead).where(Lead.id.in_(lead_ids)).values(digest_pending=False)
-                               .execution_options(synchronize_session=False))
-            sent += 1
+        pending = _pending_leads(owner_id) if _claim_digest_turn(owner_id, now) else []
+        if not pending:  # another worker's turn, or nothing left: keep the agent's hour unused
+            db.session.rollback()
+            continue
+        _digest_email(db.session.get(User, owner_id), pending)
+        lead_ids = [lead_id for lead_id, _contact_id in pending]
+        db.session.execute(update(Lead).where(Lead.id.in_(lead_ids)).values(digest_pending=False)
+                           .execution_options(synchronize_session=False))
         db.session.commit()
+        sent += 1
     return sent

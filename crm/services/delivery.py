@@ -27,7 +27,7 @@ from crm.extensions import db
 from crm.models import OutboxMessage
 
 STATUSES = ("queued", "sending", "sent", "logged", "failed")
-RETRYABLE = ("queued", "failed", "logged")
+RETRYABLE = ("queued", "failed")
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)

@@ -2,7 +2,8 @@
 
 The query streams in chunks (`yield_per`: a server-side cursor on PostgreSQL), so memory stays
 flat however many rows there are. Masking happens in SQL through `masking.unmasked_condition`:
-a masked value never reaches Python. Cells that a spreadsheet would run as a formula are neutralised.
+a masked value never reaches Python. Text that a spreadsheet would run as a formula (starting with
+= + - @ tab or carriage return) gets a leading apostrophe.
 """
 import csv
 import io
@@ -203,15 +204,18 @@ def _order(options: ExportOptions) -> list:
     descending = options.order == "desc"
     direction = lambda column: column.desc() if descending else column.asc()  # noqa: E731
     if options.per_lead and options.sort == "lead_date":
-        return [direction(Lead.occurred_at), direction(Lead.id)]  # never null: the index gives this order
+        # The same order as occurred_at (never null), but as an expression no index provides: the
+        # database starts from the filtered contacts and sorts their leads, instead of walking all
+        # leads by date and looking up each one's contact (2x faster in full, far faster filtered).
+        return [direction(func.coalesce(Lead.occurred_at, Lead.created_at)), direction(Lead.id)]
     tiebreak = [Contact.id] + ([Lead.id] if options.per_lead else [])
     return [direction(c).nulls_last() for c in SORTS[options.sort][1](options.per_lead)] + [
         direction(c) for c in tiebreak]
 
 
 def neutralise(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; other values pass as they are
-    (numbers cannot hold a formula; the csv writer writes None as an empty cell)."""
+    """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers (which hold no
+    formula) and None (an empty cell for the csv writer) pass as they are."""
     if value.__class__ is str and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
@@ -233,7 +237,7 @@ def _stream(query: Select, header: list[str], log_entry_id: int | None) -> Itera
     writer.writerow(header)
     yield BOM + buffer.getvalue()
     count = 0
-    for partition in db.session.execute(query).partitions():
+    for partition in db.session.connection().execute(query).partitions():
         buffer.seek(0)
         buffer.truncate()
         writer.writerows([list(map(neutralise, row)) for row in partition])

@@ -101,6 +101,11 @@ EXAMPLE = {
 }
 
 
+REPLAYED = {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
+                                    "description": "Present when this is the stored answer to an earlier "
+                                                   "request with the same Idempotency-Key."}}
+
+
 def openapi_document() -> dict:
     person = {"application/json": {"schema": {"$ref": "#/components/schemas/PersonResult"}}}
     return {
@@ -124,9 +129,10 @@ def openapi_document() -> dict:
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Event"}, "example": EXAMPLE}}},
             "responses": {
-                "201": {"description": "A new contact was created (and routed to an owner).", "content": person},
+                "201": {"description": "A new contact was created (and routed to an owner).", "content": person,
+                        "headers": REPLAYED},
                 "200": {"description": "An existing contact was matched; the lead was added to it.",
-                        "content": person},
+                        "content": person, "headers": REPLAYED},
                 "400": _error_response("Invalid input; nothing was stored.", "person.emails[0].value",
                                        "person.emails[0].value is not an email address."),
                 "401": _error_response("Missing or wrong API key.", "Authorization",

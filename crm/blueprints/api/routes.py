@@ -10,7 +10,7 @@ from crm import clock
 from crm.blueprints.api import bp
 from crm.blueprints.api.openapi import openapi_document
 from crm.extensions import db
-from crm.models import ApiKey, IdempotencyRecord
+from crm.models import IdempotencyRecord
 from crm.services import alerts, api_keys, events
 from crm.services.events import InvalidEvent, NotJson
 
@@ -31,7 +31,7 @@ def _error(status: int, field: str, message: str, headers: dict | None = None) -
     return _errors(status, [{"field": field, "message": message}], headers)
 
 
-def _authenticated_key() -> ApiKey | None:
+def _authenticated_key():
     """HTTP Basic with the key as the user name; the password is ignored (an empty one is expected)."""
     credentials = request.authorization
     return api_keys.authenticate(credentials.username if credentials and credentials.type == "basic" else None)
@@ -92,35 +92,61 @@ def _store(event: events.EventData, api_key_id: int, idempotency_key: str | None
     return Response(body, status=status, mimetype=JSON)
 
 
+class Refused(Exception):
+    """A request answered with an error before anything is stored."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
+
+
+def _read_event() -> tuple[events.EventData, str | None]:
+    """The checked event and its Idempotency-Key, read before any database lock is taken (a slow
+    upload must not hold up other requests)."""
+    body = _read_body()
+    if body is None:
+        raise Refused(_error(413, "body", f"The body may be at most {MAX_BODY_BYTES // 1024} KiB."))
+    if not request.is_json:
+        raise Refused(_error(415, "Content-Type", "Send the event as JSON with Content-Type: application/json."))
+    try:
+        return events.parse_event(events.load_json(body)), _idempotency_key()
+    except NotJson as error:
+        raise Refused(_error(415, "body", f"The body is not valid JSON: {error}")) from None
+    except InvalidEvent as invalid:
+        raise Refused(_errors(400, invalid.errors)) from None
+
+
+def _over_rate_limit(api_key) -> Response | None:
+    """Count this request (committed at once, whatever happens next); the 429 when over the limit."""
+    now = clock.now()
+    with events.writes_in_turn():
+        requests_this_minute = api_keys.count_request(api_key.id, now)
+        db.session.commit()
+    if requests_this_minute <= api_key.rate_limit_per_minute:
+        return None
+    wait = api_keys.seconds_to_next_window(now)
+    return _error(429, "Authorization", f"Rate limit of {api_key.rate_limit_per_minute} requests per minute "
+                  f"exceeded; retry in {wait} s.", {"Retry-After": str(wait)})
+
+
+def _replay_or_store(api_key_id: int, event: events.EventData, idempotency_key: str | None) -> Response:
+    if idempotency_key and (replay := _replay(api_key_id, idempotency_key)):
+        return replay
+    with events.writes_in_turn():
+        return _store(event, api_key_id, idempotency_key)
+
+
 @bp.post("/events")
 def post_event():
     api_key = _authenticated_key()
     if api_key is None:
         return _error(401, "Authorization", "Send an API key as the user name of HTTP Basic authentication.",
                       {"WWW-Authenticate": 'Basic realm="CRM events API"'})
-    now, key_id, limit = clock.now(), api_key.id, api_key.rate_limit_per_minute
-    requests_this_minute = api_keys.count_request(api_key, now)
-    db.session.commit()
-    if requests_this_minute > limit:
-        wait = api_keys.seconds_to_next_window(now)
-        return _error(429, "Authorization", f"Rate limit of {limit} requests per minute exceeded; "
-                      f"retry in {wait} s.", {"Retry-After": str(wait)})
-    body = _read_body()
-    if body is None:
-        return _error(413, "body", f"The body may be at most {MAX_BODY_BYTES // 1024} KiB.")
-    if not request.is_json:
-        return _error(415, "Content-Type", "Send the event as JSON with Content-Type: application/json.")
     try:
-        payload = events.load_json(body)
-        idempotency_key = _idempotency_key()
-        if idempotency_key and (replay := _replay(key_id, idempotency_key)):
-            return replay
-        event = events.parse_event(payload)
-    except NotJson as error:
-        return _error(415, "body", f"The body is not valid JSON: {error}")
-    except InvalidEvent as invalid:
-        return _errors(400, invalid.errors)
-    return _store(event, key_id, idempotency_key)
+        event, idempotency_key = _read_event()
+    except Refused as refused:
+        return _over_rate_limit(api_key) or refused.response
+    return _over_rate_limit(api_key) or _replay_or_store(api_key.id, event, idempotency_key)
 
 
 @bp.get("/openapi.json")

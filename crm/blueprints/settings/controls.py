@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.blueprints.settings import bp
@@ -47,6 +47,11 @@ class TaskForm(FlaskForm):
 class RoleChoices(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        unknown = [role for role in self.data or [] if role not in ROLES]
+        if unknown:
+            raise ValidationError(f"Unknown role: {', '.join(unknown)}. The roles are {', '.join(ROLES)}.")
 
 
 def _permissions_form(**kwargs) -> FlaskForm:

@@ -11,7 +11,7 @@ from crm.services import delivery
 
 PAGE_SIZE = 50
 STATE_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent",
-                "logged": "Logged (no server configured)", "failed": "Failed"}
+                "logged": "Logged", "failed": "Failed"}
 
 
 @bp.route("/notifications")
