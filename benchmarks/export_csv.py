@@ -3,8 +3,9 @@
 
     CRM_DATABASE_URL=... python benchmarks/export_csv.py [--email broker@demo.test] [--rows lead]
 
-Load data first: `flask --app crm demo --contacts 200000 --leads 1000000`. Reports rows/s, the
-time to the first byte, the size of the file and the process's peak memory (RSS).
+Load data first: `flask --app crm demo --contacts 200000 --leads 1000000`. Reports rows/s (by the
+clock, and per CPU second of this process: on SQLite the query runs in it too, so that figure is what
+a machine with a free core gives), the time to the first byte, the file's size and the peak RSS.
 """
 import argparse
 import re
@@ -32,7 +33,7 @@ def run(client, rows: str, columns: list[str], extra: str = "") -> dict:
         columns = [column for column in columns if column not in
                    ("inquiry_type", "lead_date", "lead_source", "mls_number", "price")]
     query = "&".join([f"column={column}" for column in columns] + [f"rows={rows}", "order_by=lead_date"])
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     response = client.get(f"/contacts/export.csv?{query}{extra}", buffered=False)
     assert response.status_code == 200, response.status_code
     first_byte, size, lines = None, 0, 0
@@ -42,9 +43,9 @@ def run(client, rows: str, columns: list[str], extra: str = "") -> dict:
         size += len(chunk)
         lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
     response.close()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     data_rows = lines - 1
-    return {"rows": data_rows, "seconds": elapsed, "rows_per_s": data_rows / elapsed,
+    return {"rows": data_rows, "seconds": elapsed, "rows_per_s": data_rows / elapsed, "cpu_rows_per_s": data_rows / cpu,
             "first_byte_ms": (first_byte or 0) * 1000, "mb": size / 1e6, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -61,7 +62,8 @@ def main() -> None:
     for rows in (("lead", "contact") if args.rows == "both" else (args.rows,)):
         result = run(client, rows, COLUMNS)
         print(f"one row per {rows:<7} {result['rows']:>9,} rows in {result['seconds']:6.2f} s = "
-              f"{result['rows_per_s']:>9,.0f} rows/s, first byte {result['first_byte_ms']:.0f} ms, "
+              f"{result['rows_per_s']:>9,.0f} rows/s ({result['cpu_rows_per_s']:,.0f} per CPU second of this "
+              f"process), first byte {result['first_byte_ms']:.0f} ms, "
               f"{result['mb']:.0f} MB of CSV, peak RSS {result['peak_rss_mb']:.0f} MB")
 
 

@@ -1,9 +1,10 @@
 """The CRM application factory."""
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
 
 from crm import config as crm_config
 from crm import fulltext
@@ -35,9 +36,17 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     app.after_request(add_vary_header)
-    app.register_error_handler(403, lambda e: (render_template("errors/403.html"), 403))
-    app.register_error_handler(404, lambda e: (render_template("errors/404.html"), 404))
+    app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+def _http_error(error: HTTPException):
+    """JSON for the API (websites read it), our own pages for 403 and 404, Werkzeug's for the rest."""
+    if request.path.startswith("/api/"):
+        return jsonify(errors=[{"field": "", "message": error.description}]), error.code
+    if error.code in (403, 404):
+        return render_template(f"errors/{error.code}.html"), error.code
+    return error
 
 
 def _configure_sqlite(app: Flask) -> None:

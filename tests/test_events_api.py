@@ -537,3 +537,9 @@ def test_a_lead_flow_rule_with_bad_input_is_refused_next_to_the_field(users, log
 def test_only_the_broker_reaches_these_settings(users, login_as, path):
     assert login_as(users["manager"]).get(path).status_code == 403
     assert login_as(users["broker"]).get(path).status_code == 200
+
+
+def test_a_wrong_method_on_the_api_answers_json(app):
+    response = app.test_client().get("/api/v1/events")
+    assert response.status_code == 405
+    assert response.is_json and response.get_json()["errors"][0]["message"]

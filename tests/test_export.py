@@ -66,6 +66,19 @@ def test_an_agent_exports_only_visible_contacts_with_xxx_where_the_screen_masks(
         assert secret not in body
 
 
+def test_a_masked_rows_message_loses_the_phone_and_email_the_consumer_typed(login_as, users, make_contact):
+    masked = make_contact(users["agent"], "Masked", "Mary", phones=["555-111-2222"])
+    own = make_contact(users["agent"], "Own", "Olga", created_by=users["agent"])
+    for contact in (masked, own):
+        contact_service.record_lead(contact, "General Inquiry", message="Call 555-111-2222 or mail me@example.com")
+    db.session.commit()
+    rows = _rows(login_as(users["agent"]).get(
+        f"/contacts/export.csv?{_query('name', 'message', rows='lead', order_by='name', order='asc')}"))
+    messages = {name: message for name, message in rows[1:] if message}
+    assert messages == {"Masked Mary": "Call XXX or mail XXX",
+                        "Own Olga": "Call 555-111-2222 or mail me@example.com"}
+
+
 def test_cells_that_would_run_as_formulas_are_neutralised(login_as, users, make_contact):
     contact = make_contact(users["agent"], '=HYPERLINK("http://evil.example","x")', "+SUM(A1)", street="-2+3",
                            city="@cmd", zip="12345", emails=["=1+2@example.com"], interest_level=3,
@@ -141,8 +154,11 @@ def test_export_is_a_permission_per_role_and_every_export_is_logged(login_as, us
                                  .order_by(ActivityLog.id)).all()
     assert [(e.actor_id, e.action) for e in entries] == [(users["agent"].id, "Exported CSV")] * 2
     assert "filters: priority=Hot" in entries[0].detail and entries[0].detail.endswith("; 0 rows")
-    assert entries[1].detail.endswith("; 1 rows") and "columns: Name" in entries[1].detail
+    assert entries[1].detail.endswith("; 1 row") and "columns: Name" in entries[1].detail
 
+    exports_page = login_as(users["broker"]).get("/settings/permissions").get_data(as_text=True)
+    assert "Alex Agent · One row per contact; columns: Name" in exports_page
+    assert "filters: priority=Hot" in exports_page
     settings.put("roles_may_export", ["manager", "broker"])
     db.session.commit()
     assert ">Dl CSV</a>" not in agent.get("/contacts").get_data(as_text=True)

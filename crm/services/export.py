@@ -35,6 +35,7 @@ class Column:
     expression: Callable[[User, datetime], ColumnElement]
     per_lead: bool = False  # only when each row is one lead
     joins: tuple = ()  # aggregated subqueries the expression reads
+    free_text: bool = False  # may hold a phone or email the consumer typed: redacted when masked
 
 
 def _all_values(model):
@@ -101,7 +102,7 @@ COLUMNS: dict[str, Column] = {column.key: column for column in (
     Column("inquiry_type", "Inquiry Type", _attribute(Lead.inquiry_type), per_lead=True),
     Column("lead_date", "Lead Date", _minute(Lead.occurred_at), per_lead=True),
     Column("lead_source", "Lead Source", _attribute(Lead.source), per_lead=True),
-    Column("message", "Message", _attribute(Lead.message), per_lead=True),
+    Column("message", "Message", _attribute(Lead.message), per_lead=True, free_text=True),
     Column("property_street", "Property Street", _attribute(Lead.property_street), per_lead=True),
     Column("property_city", "Property City", _attribute(Lead.property_city), per_lead=True),
     Column("property_zip", "Property Zip", _attribute(Lead.property_zip), per_lead=True),
@@ -111,14 +112,14 @@ COLUMNS: dict[str, Column] = {column.key: column for column in (
 DEFAULT_COLUMNS = ("name", "email", "phone", "contact_status", "contact_type", "priority",
                    "last_inquiry_type", "last_inquiry_at", "owner", "action_plan")
 ROW_KINDS = {"contact": "One row per contact", "lead": "One row per lead"}
-SORTS = {
-    "lead_date": ("Lead Date", lambda per_lead: (Lead.occurred_at,) if per_lead else (Contact.last_inquiry_at,)),
-    "name": ("Name", lambda _: (Contact.last_name, Contact.first_name)),
-    "created_at": ("Created", lambda _: (Contact.created_at,)),
-    "contact_status": ("Contact Status", lambda _: (Contact.contact_status,)),
-    "priority": ("Priority", lambda _: (lead_search.PRIORITY_ORDER,)),
-    "interest_level": ("Interest Level", lambda _: (Contact.interest_level,)),
-    "owner": ("Owner", lambda _: (User.name,)),
+SORTS = {  # for one row per lead, Lead Date is the lead's own date (see _order)
+    "lead_date": ("Lead Date", (Contact.last_inquiry_at,)),
+    "name": ("Name", (Contact.last_name, Contact.first_name)),
+    "created_at": ("Created", (Contact.created_at,)),
+    "contact_status": ("Contact Status", (Contact.contact_status,)),
+    "priority": ("Priority", (lead_search.PRIORITY_ORDER,)),
+    "interest_level": ("Interest Level", (Contact.interest_level,)),
+    "owner": ("Owner", (User.name,)),
 }
 ORDERS = {"desc": "Descending", "asc": "Ascending"}
 
@@ -181,9 +182,18 @@ def _date_window(options: ExportOptions) -> tuple[datetime | None, datetime | No
     return start, end
 
 
+def _free_text_indexes(viewer: User, options: ExportOptions) -> list[int]:
+    """Where free text must be redacted row by row: only agents see masked contacts."""
+    if viewer.role != "agent":
+        return []
+    return [index for index, key in enumerate(options.columns) if COLUMNS[key].free_text]
+
+
 def export_query(viewer: User, filters: lead_search.LeadFilters, options: ExportOptions, now: datetime) -> Select:
     base = lead_search.filtered_contacts(viewer, filters, now)
     expressions = [COLUMNS[key].expression(viewer, now).label(key) for key in options.columns]
+    if _free_text_indexes(viewer, options):
+        expressions.append(case((masking.unmasked_condition(viewer), True), else_=False).label("unmasked"))
     query = base.with_only_columns(*expressions).outerjoin(User, User.id == Contact.owner_id)
     for values in dict.fromkeys(join for key in options.columns for join in COLUMNS[key].joins):
         query = query.outerjoin(values, values.c.contact_id == Contact.id)
@@ -201,16 +211,16 @@ def export_query(viewer: User, filters: lead_search.LeadFilters, options: Export
 
 
 def _order(options: ExportOptions) -> list:
-    descending = options.order == "desc"
-    direction = lambda column: column.desc() if descending else column.asc()  # noqa: E731
+    def direction(column):
+        return column.desc() if options.order == "desc" else column.asc()
+
     if options.per_lead and options.sort == "lead_date":
         # The same order as occurred_at (never null), but as an expression no index provides: the
         # database starts from the filtered contacts and sorts their leads, instead of walking all
         # leads by date and looking up each one's contact (2x faster in full, far faster filtered).
         return [direction(func.coalesce(Lead.occurred_at, Lead.created_at)), direction(Lead.id)]
     tiebreak = [Contact.id] + ([Lead.id] if options.per_lead else [])
-    return [direction(c).nulls_last() for c in SORTS[options.sort][1](options.per_lead)] + [
-        direction(c) for c in tiebreak]
+    return [direction(c).nulls_last() for c in SORTS[options.sort][1]] + [direction(c) for c in tiebreak]
 
 
 def neutralise(value):
@@ -228,10 +238,20 @@ def csv_chunks(viewer: User, filters: lead_search.LeadFilters, options: ExportOp
     The query is built now, while the viewer is loaded; it runs as the response streams."""
     query = export_query(viewer, filters, options, clock.now()).execution_options(yield_per=CHUNK_ROWS)
     header = [COLUMNS[key].label for key in options.columns]
-    return _stream(query, header, log_entry_id)
+    return _stream(query, header, _free_text_indexes(viewer, options), log_entry_id)
 
 
-def _stream(query: Select, header: list[str], log_entry_id: int | None) -> Iterator[str]:
+def _redacted(row, free_text_indexes: list[int]) -> list:
+    """A row ending in its `unmasked` flag, without the flag, its free text redacted when masked."""
+    values = list(row[:-1])
+    if not row[-1]:
+        for index in free_text_indexes:
+            values[index] = masking.redact_patterns(values[index])
+    return values
+
+
+def _stream(query: Select, header: list[str], free_text_indexes: list[int],
+            log_entry_id: int | None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -240,12 +260,14 @@ def _stream(query: Select, header: list[str], log_entry_id: int | None) -> Itera
     for partition in db.session.connection().execute(query).partitions():
         buffer.seek(0)
         buffer.truncate()
+        if free_text_indexes:
+            partition = [_redacted(row, free_text_indexes) for row in partition]
         writer.writerows([list(map(neutralise, row)) for row in partition])
         count += len(partition)
         yield buffer.getvalue()
     if log_entry_id is not None:
         db.session.execute(update(ActivityLog).where(ActivityLog.id == log_entry_id)
-                           .values(detail=ActivityLog.detail + f"; {count} rows"))
+                           .values(detail=ActivityLog.detail + f"; {count} {'row' if count == 1 else 'rows'}"))
         db.session.commit()
 
 
@@ -256,3 +278,10 @@ def log_export(viewer: User, options: ExportOptions, filter_query: str) -> int:
     db.session.add(entry)
     db.session.commit()
     return entry.id
+
+
+def recent_exports(limit: int = 20) -> list[ActivityLog]:
+    """The export log for the broker (exports have no contact: the (contact, created) index serves it)."""
+    return list(db.session.scalars(
+        select(ActivityLog).where(ActivityLog.contact_id.is_(None), ActivityLog.category == "export")
+        .order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc()).limit(limit)))

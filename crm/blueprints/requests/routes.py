@@ -53,7 +53,9 @@ def decide(request_id: int, decision: str):
 def decide_from_leads(contact_id: int, decision: str):
     """The Approve/Decline buttons of the Leads `Request` column: the contact's pending request."""
     contact = visibility.get_visible_contact(current_user, contact_id)
-    pending = requests.pending_request(contact) if contact else None
+    if contact is None:
+        abort(404)
+    pending = requests.pending_request(contact)
     manage_request = requests.get_for_decider(current_user, pending.id) if pending else None
     if manage_request is None:
         message, status = "This request was already decided.", 409
@@ -62,4 +64,4 @@ def decide_from_leads(contact_id: int, decision: str):
     if hx.is_partial_request():
         return hx.render_fragment("requests/_lead_cell.html", "request_cell", message=message), status
     flash(message, "success" if status == 200 else "error")
-    return redirect(hx.current_url_path() or url_for("contacts.index"))
+    return redirect(url_for("contacts.index"))

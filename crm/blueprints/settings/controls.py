@@ -11,7 +11,7 @@ from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import ActionPlan, User
 from crm.models.values import ROLES, TASK_KINDS
-from crm.services import action_plans, manage, settings, trash
+from crm.services import action_plans, export, manage, settings, trash
 
 PERMISSIONS = [(action.setting, action.label) for action in manage.ACTIONS.values()]
 PERMISSIONS.append(("roles_may_export", "Dl CSV (export)"))
@@ -160,14 +160,19 @@ def delete_action_plan(plan_id: int):
 
 # --- Roles and permissions ------------------------------------------------------------------------
 
+def _permissions_page(form, status: int = 200):
+    return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS,
+                           exports=export.recent_exports()), status
+
+
 @bp.route("/permissions", methods=["GET", "POST"])
 def permissions():
     if request.method == "GET":
         form = _permissions_form(data={key: settings.get(key) for key, _label in PERMISSIONS})
-        return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS)
+        return _permissions_page(form)
     form = _permissions_form()
     if not form.validate_on_submit():
-        return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS), 422
+        return _permissions_page(form, 422)
     for key, _label in PERMISSIONS:
         settings.put(key, [role for role in ROLES if role in (form[key].data or [])])
     db.session.commit()
