@@ -236,13 +236,18 @@ def page(browser, live_server):
 def sign_in(page):
     """Sign in through the real login form, as a user would."""
     def sign_in_as(email: str, next_path: str = "/contacts"):
-        page.goto(f"/login?next={quote(next_path, safe='/')}")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(lambda url: url.split("/", 3)[-1] == next_path.lstrip("/"))
-        return page
+        return sign_in_on(page, email, next_path)
     return sign_in_as
+
+
+def sign_in_on(page, email: str, next_path: str = "/contacts"):
+    """Fill in the login form of `page` and wait to land on `next_path`."""
+    page.goto(f"/login?next={quote(next_path, safe='/')}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: url.split("/", 3)[-1] == next_path.lstrip("/"))
+    return page
 
 
 def wait_until(condition, timeout: float = 10.0, interval: float = 0.05):

@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.models import ActivityLog, ServiceZip, ZipSponsorship
 from crm.services import offers
 
-PASSWORD = "demo1234"
+from conftest import PASSWORD
 
 
 def give_territory(agent, serves=(), sponsors=(), guaranteed_display=False, last_offered_at=None):

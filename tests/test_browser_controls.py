@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, Contact, OutboxMessage
 from crm.services import settings
-from conftest import PASSWORD, wait_until
+from conftest import sign_in_on, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +22,6 @@ def second_page(browser, live_server):
     context.close()
 
 
-def _sign_in(page, email: str, next_path: str):
-    page.goto(f"/login?next={next_path}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}*")
-    return page
-
-
 def _contact(contact_id: int) -> Contact:
     db.session.expire_all()
     return db.session.get(Contact, contact_id)
@@ -38,7 +29,7 @@ def _contact(contact_id: int) -> Contact:
 
 def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, second_page, users, make_contact):
     contact = make_contact(users["agent"], "Bria", "Browser")
-    _sign_in(page, "agent@demo.test", f"/contacts/{contact.id}")
+    sign_in_on(page, "agent@demo.test", f"/contacts/{contact.id}")
     page.get_by_label("Reason for your request").fill("Bought with another brokerage")
     page.get_by_role("button", name="Archive").click()
     expect(page.get_by_text("Archive request for Bria Browser sent to your manager.")).to_be_visible()
@@ -46,7 +37,7 @@ def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, se
     page.goto("/contacts")
     expect(page.locator(f"#contact-{contact.id}")).to_contain_text("Archive")
 
-    manager = _sign_in(second_page, "manager@demo.test", "/requests")
+    manager = sign_in_on(second_page, "manager@demo.test", "/requests")
     row = manager.get_by_role("row", name="Bria Browser")
     expect(row).to_contain_text("Alex Agent")
     expect(row).to_contain_text("Bought with another brokerage")
@@ -62,7 +53,7 @@ def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, se
 
 def test_a_manager_hands_off_a_lead(page, users, make_contact):
     contact = make_contact(users["agent"], "Hal", "Handoff")
-    _sign_in(page, "manager@demo.test", f"/contacts/{contact.id}")
+    sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     page.get_by_label("Hand Off to").select_option(label="Avery Agent")
     page.get_by_role("button", name="Hand Off", exact=True).click()
     expect(page.get_by_text("Hal Handoff was handed off to Avery Agent, who gets an email.")).to_be_visible()
@@ -74,7 +65,7 @@ def test_a_manager_hands_off_a_lead(page, users, make_contact):
 
 def test_hand_off_to_nobody_shows_the_message_in_place(page, users, make_contact):
     contact = make_contact(users["agent"], "Nora", "Nobody")
-    _sign_in(page, "manager@demo.test", f"/contacts/{contact.id}")
+    sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     page.evaluate("document.getElementById('hand_off-agent').removeAttribute('required')")
     page.get_by_role("button", name="Hand Off", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Choose an agent of the brokerage.")
@@ -84,7 +75,7 @@ def test_hand_off_to_nobody_shows_the_message_in_place(page, users, make_contact
 def test_an_agent_archives_selected_rows_in_bulk(page, users, make_contact):
     chosen = [make_contact(users["agent"], "Bulk", name) for name in ("One", "Two")]
     make_contact(users["agent"], "Not", "Chosen")
-    _sign_in(page, "agent@demo.test", "/contacts")
+    sign_in_on(page, "agent@demo.test", "/contacts")
     for contact in chosen:
         page.get_by_role("checkbox", name=f"Select {contact.name}").check()
     page.get_by_label("With selected").select_option(label="Archive (request)")
@@ -102,7 +93,7 @@ def test_an_agent_ticks_plan_tasks_on_contact_details(page, users, make_contact)
     settings.put("plan_in_use_id", plan.id)
     db.session.commit()
     contact = make_contact(users["agent"], "Tia", "Tasks")
-    _sign_in(page, "agent@demo.test", f"/contacts/{contact.id}")
+    sign_in_on(page, "agent@demo.test", f"/contacts/{contact.id}")
     plan_card = page.locator("#action-plan")
     expect(plan_card).to_contain_text("On Time")
     plan_card.get_by_label("Call: Say hello").check()
@@ -117,7 +108,7 @@ def test_an_agent_downloads_a_csv_with_chosen_columns(page, users, make_contact)
     make_contact(users["agent"], "Hattie", "Hot", priority="Hot", emails=["hattie@example.com"])
     make_contact(users["agent"], "Owen", "Own", priority="Hot", emails=["owen@example.com"], created_by=users["agent"])
     make_contact(users["agent"], "Cole", "Cold", priority="Cold")
-    _sign_in(page, "agent@demo.test", "/contacts?priority=Hot")
+    sign_in_on(page, "agent@demo.test", "/contacts?priority=Hot")
     page.get_by_role("link", name="Dl CSV").click()
     dialog = page.get_by_role("dialog", name="Dl CSV")
     expect(dialog).to_be_visible()
@@ -139,7 +130,7 @@ def test_an_agent_downloads_a_csv_with_chosen_columns(page, users, make_contact)
 
 
 def test_the_download_dialog_shows_an_inverted_date_range_next_to_the_field(page, users):
-    _sign_in(page, "manager@demo.test", "/contacts")
+    sign_in_on(page, "manager@demo.test", "/contacts")
     page.get_by_role("link", name="Dl CSV").click()
     dialog = page.get_by_role("dialog", name="Dl CSV")
     dialog.get_by_label("Lead date from").fill("2026-03-10")

@@ -11,7 +11,8 @@ from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact
 from crm.services import offers
-from referral_helpers import PASSWORD, give_territory
+from conftest import sign_in_on
+from referral_helpers import give_territory
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +28,7 @@ def open_page(browser, live_server):
         context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
         context.set_default_timeout(10_000)
         contexts.append(context)
-        page = context.new_page()
-        page.goto(f"/login?next={path}")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"**{path}")
-        return page
+        return sign_in_on(context.new_page(), email, path)
 
     yield open_as
     for context in contexts:

@@ -41,11 +41,9 @@ def decide(request_id: int, decision: str):
     if manage_request is None:
         abort(404)
     message, status = _decide(manage_request, decision == "approve")
-    if hx.is_partial_request():
-        row = PendingRow(manage_request, manage_request.contact, manage_request.requested_by.name)
-        return hx.render_fragment("requests/_row.html", "row", row=row, message=message), status
-    flash(message, "success" if status == 200 else "error")
-    return redirect(url_for("requests.index"))
+    row = PendingRow(manage_request, manage_request.contact, manage_request.requested_by.name)
+    return _answer(message, status, "requests.index",
+                   lambda: hx.render_fragment("requests/_row.html", "row", row=row, message=message))
 
 
 @bp.route("/contacts/<int:contact_id>/request/<any(approve, decline):decision>", methods=["POST"])
@@ -61,7 +59,13 @@ def decide_from_leads(contact_id: int, decision: str):
         message, status = "This request was already decided.", 409
     else:
         message, status = _decide(manage_request, decision == "approve")
+    return _answer(message, status, "contacts.index",
+                   lambda: hx.render_fragment("requests/_lead_cell.html", "request_cell", message=message))
+
+
+def _answer(message: str, status: int, page_endpoint: str, fragment):
+    """The swapped fragment for htmx; without JavaScript, a flash on the page it came from."""
     if hx.is_partial_request():
-        return hx.render_fragment("requests/_lead_cell.html", "request_cell", message=message), status
+        return fragment(), status
     flash(message, "success" if status == 200 else "error")
-    return redirect(url_for("contacts.index"))
+    return redirect(url_for(page_endpoint))
