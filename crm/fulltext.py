@@ -6,7 +6,7 @@ The objects are made by the initial migration (see migrations/script.py.mako).
 """
 import re
 
-from sqlalchemy import ColumnElement, false, func, select, table, column, literal_column, text
+from sqlalchemy import Select, column, func, literal_column, select, table, text
 
 SQLITE_INSTALL = (
     "CREATE VIRTUAL TABLE contacts_fts USING fts5(search_text, content='contacts', content_rowid='id')",
@@ -52,16 +52,17 @@ def words(keyword: str) -> list[str]:
     return re.findall(r"\w+", keyword.lower())
 
 
-def matching_ids(dialect: str, keyword: str, id_column, search_column) -> ColumnElement[bool]:
-    """`id_column IN (contacts whose search_text has every keyword word as a word prefix)`."""
+def matching_ids(dialect: str, keyword: str) -> Select | None:
+    """The ids of contacts whose search_text has every keyword word as a word prefix (None: no words)."""
     tokens = words(keyword)
     if not tokens:
-        return false()
+        return None
     if dialect == "sqlite":
-        query = " ".join(f'"{token}"*' for token in tokens)
         fts = table("contacts_fts", column("rowid"))
-        ids = select(fts.c.rowid).where(literal_column("contacts_fts").op("MATCH")(query))
-        return id_column.in_(ids)
+        query = " ".join(f'"{token}"*' for token in tokens)
+        return select(fts.c.rowid).where(literal_column("contacts_fts").op("MATCH")(query))
+    # A plain table clause, not the Contact model, so the subquery never correlates with the outer query.
+    contacts = table("contacts", column("id"), column("search_text"))
     query = " & ".join(f"{token}:*" for token in tokens)
-    return func.to_tsvector(text("'simple'"), search_column).op("@@")(
-        func.to_tsquery(text("'simple'"), query))
+    return select(contacts.c.id).where(func.to_tsvector(text("'simple'"), contacts.c.search_text).op("@@")(
+        func.to_tsquery(text("'simple'"), query)))

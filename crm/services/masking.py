@@ -21,16 +21,16 @@ def _zip5(zip_code: str | None) -> str | None:
     return zip_code[:5] if zip_code else None
 
 
-def unmasked_condition(viewer: User) -> ColumnElement[bool]:
-    """SQL truth of "this viewer may see the contact's phones and emails"."""
+def unmasked_condition(viewer: User, contact=Contact) -> ColumnElement[bool]:
+    """SQL truth of "this viewer may see the contact's phones and emails" (`contact`: Contact or an alias)."""
     if viewer.role != "agent":
         return true()
     sponsored_zips = select(ZipSponsorship.zip).where(ZipSponsorship.user_id == viewer.id)
     return (
-        (Contact.created_by_id == viewer.id)
+        (contact.created_by_id == viewer.id)
         | literal(bool(viewer.guaranteed_display))
-        | (Contact.lead_type == "Appointment")
-        | func.substr(Contact.zip, 1, 5).in_(sponsored_zips)
+        | (contact.lead_type == "Appointment")
+        | func.substr(contact.zip, 1, 5).in_(sponsored_zips)
     )
 
 
