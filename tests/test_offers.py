@@ -276,6 +276,20 @@ def test_rebroadcast_offers_every_eligible_agent_and_the_first_claim_wins(login_
     assert second.id not in [r.user_id for r in offer.recipients]
 
 
+def test_a_claimed_rebroadcast_shows_nothing_masking_hides(login_as, users, make_user, lead, two_agents):
+    lead.owner_id = users["agent"].id
+    third = make_user("third@demo.test")
+    give_territory(third, serves=[ZIP])
+    offer = offers.start_rebroadcast(lead, users["manager"])
+    offer.note = "Call her on 813-555-0142"
+    db.session.commit()
+    client = login_as(third)
+    assert client.post(f"/offers/{offer.id}/claim").status_code == 302
+    html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    assert "Call her on XXX" in html
+    assert "813-555-0142" not in html and "ana.ruiz@example.com" not in html
+
+
 def test_a_rebroadcast_nobody_claims_becomes_unclaimed(users, lead, two_agents):
     with clock.frozen_at(START):
         offer = offers.start_rebroadcast(lead, users["manager"])

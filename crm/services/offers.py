@@ -338,6 +338,16 @@ class OfferView:
         return self.offer.status == "Claimed" and self.offer.claimed_by_id == self.recipient.user_id
 
 
+def visible_details(viewer: User, view: "OfferView") -> dict:
+    """Before the claim the agent sees name and address only (SPEC §4.2); after it, what masking
+    allows (a rebroadcast lead that is not an appointment stays masked for most agents)."""
+    contact = view.offer.contact
+    if not view.claimed_by_viewer:
+        return dict(note=masking.redact_contact_info(contact, view.offer.note), phones=[], emails=[])
+    return dict(note=masking.text_for(viewer, contact, view.offer.note),
+                phones=masking.phones_for(viewer, contact), emails=masking.emails_for(viewer, contact))
+
+
 def offer_view(viewer: User, offer_id: int) -> OfferView | None:
     """The offer as shown to an agent it was made to; None (a 404) for everyone else."""
     recipient = db.session.scalar(

@@ -46,14 +46,15 @@ def _visible_contact_or_404(contact_id: int):
 
 
 def _detail_context(contact, editing: str | None = None, form=None) -> dict:
+    can_see_info = masking.can_see_contact_info(current_user, contact)
     return dict(
         contact=contact, sections=SECTIONS, editing=editing, form=form,
         field_labels=field_labels(name for section in SECTIONS for name in section.fields),
         leads=contacts.leads_of(contact), log=activity.entries_for(contact),
         emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
-        can_see_info=masking.can_see_contact_info(current_user, contact),
-        redact_contact_info=masking.redact_contact_info, notes=referrals.notes_for(current_user, contact),
+        can_see_info=can_see_info, notes=referrals.notes_for(current_user, contact),
         may_edit=lambda section: may_edit(section, current_user, contact),
+        message_for=lambda text: masking.text_for(current_user, contact, text, can_see_info),
         controls=manage.contact_controls(current_user, contact),
     )
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from crm import hx
 from crm.blueprints.offers import bp
-from crm.services import masking, offers
+from crm.services import offers
 
 
 @bp.route("/")
@@ -15,14 +15,7 @@ def index():
 
 
 def _context(view: offers.OfferView, message: str | None = None) -> dict:
-    """Before the claim the agent sees name and address only (SPEC §4.2); after it, what masking allows."""
-    contact = view.offer.contact
-    if view.claimed_by_viewer:
-        return dict(view=view, contact=contact, message=message, note=view.offer.note,
-                    phones=masking.phones_for(current_user, contact),
-                    emails=masking.emails_for(current_user, contact))
-    return dict(view=view, contact=contact, message=message, phones=[], emails=[],
-                note=masking.redact_contact_info(contact, view.offer.note))
+    return dict(view=view, contact=view.offer.contact, message=message, **offers.visible_details(current_user, view))
 
 
 @bp.route("/<int:offer_id>")
