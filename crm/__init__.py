@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_sqlite(app)
 
     from crm import models  # noqa: F401  (registers the tables)
+    from crm.services import lead_rows  # noqa: F401  (its flush hook keeps lead rows in step)
     from crm.blueprints import register_blueprints
     from crm.cli import register_commands
     from crm.template_helpers import register_template_helpers

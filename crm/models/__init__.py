@@ -7,10 +7,11 @@ from crm.models.plans import ActionPlan, ActionPlanTask, ContactTask
 from crm.models.requests import ManageRequest
 from crm.models.routing import AppointmentOffer, LeadFlowRule, OfferRecipient
 from crm.models.settings import Setting
+from crm.models.smart_list import SmartList
 
 __all__ = [
     "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
     "Contact", "ContactEmail", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
     "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office", "OutboxMessage",
-    "ServiceZip", "Setting", "User", "ZipSponsorship",
+    "ServiceZip", "Setting", "SmartList", "User", "ZipSponsorship",
 ]

@@ -120,7 +120,7 @@ class Lead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     inquiry_type: Mapped[str] = mapped_column(String(40))
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    occurred_at: Mapped[datetime] = mapped_column()
     source: Mapped[str | None] = mapped_column(String(120))
     system: Mapped[str | None] = mapped_column(String(60))
     message: Mapped[str | None] = mapped_column(Text)
@@ -145,11 +145,37 @@ class Lead(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
+    # Copies of the contact's fields, so that the Leads screen (one row per lead, SPEC §3.2) filters,
+    # sorts and checks visibility on this table alone. crm/services/lead_rows.py keeps them true.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    contact_name_key: Mapped[str] = mapped_column(String(161), default="")  # lower "last first"
+    contact_status: Mapped[str | None] = mapped_column(String(20))
+    contact_type: Mapped[str | None] = mapped_column(String(20))
+    contact_source: Mapped[str | None] = mapped_column(String(60))
+    business_source: Mapped[str | None] = mapped_column(String(60))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    interest_level: Mapped[int] = mapped_column(default=0)
+    time_frame: Mapped[str | None] = mapped_column(String(20))
+    lead_status: Mapped[str | None] = mapped_column(String(10))
+    lead_type: Mapped[str | None] = mapped_column(String(20))
+    contact_archived: Mapped[bool] = mapped_column(default=False)
+    contact_deleted: Mapped[bool] = mapped_column(default=False)
+
     contact: Mapped[Contact] = relationship()
 
     __table_args__ = (
         Index("ix_leads_contact_occurred", "contact_id", "occurred_at"),
         Index("ix_leads_inquiry_contact", "inquiry_type", "contact_id"),
+        # Visibility first (an agent's own leads, a manager's office), then the default sort.
+        Index("ix_leads_owner_occurred", "owner_id", "occurred_at", "id"),
+        Index("ix_leads_office_occurred", "office_id", "occurred_at", "id"),
+        Index("ix_leads_occurred_id", "occurred_at", "id"),
+        Index("ix_leads_owner_inquiry_occurred", "owner_id", "inquiry_type", "occurred_at"),
+        Index("ix_leads_inquiry_occurred", "inquiry_type", "occurred_at"),
+        Index("ix_leads_owner_name", "owner_id", "contact_name_key"),
+        Index("ix_leads_name", "contact_name_key"),
+        Index("ix_leads_property_zip", "property_zip"),
     )
 
 

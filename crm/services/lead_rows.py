@@ -1,0 +1,85 @@
+"""The one rule copying a contact's fields onto its leads (the Leads screen's rows, SPEC §3.2, §7).
+
+`sync` is set-based: one UPDATE for some contacts or for all. The migration's backfill and the demo
+loader call it directly; every ORM change (hand-off, share, status edits, merges, owner changes, new
+leads from Add Lead or the events API) reaches it through the flush hook at the bottom, so no change
+path can forget it. Writers that insert leads with Core statements set COPIED_COLUMNS themselves or
+call `sync` for the contacts they touched.
+"""
+from collections.abc import Iterable
+
+from sqlalchemy import event, func, inspect, update
+from sqlalchemy.orm import Session
+
+from crm.models import Contact, Lead
+
+# Lead column -> the contact's value it copies.
+COPIED_COLUMNS = {
+    "owner_id": Contact.owner_id,
+    "office_id": Contact.office_id,
+    "contact_name_key": func.lower(func.trim(Contact.last_name + " " + Contact.first_name)),
+    "contact_status": Contact.contact_status,
+    "contact_type": Contact.contact_type,
+    "contact_source": Contact.contact_source,
+    "business_source": Contact.business_source,
+    "priority": Contact.priority,
+    "interest_level": Contact.interest_level,
+    "time_frame": Contact.time_frame,
+    "lead_status": Contact.lead_status,
+    "lead_type": Contact.lead_type,
+    "contact_archived": Contact.archived_at.is_not(None),
+    "contact_deleted": Contact.deleted_at.is_not(None),
+}
+WATCHED_ATTRIBUTES = ("owner_id", "office_id", "first_name", "last_name", "contact_status", "contact_type",
+                      "contact_source", "business_source", "priority", "interest_level", "time_frame",
+                      "lead_status", "lead_type", "archived_at", "deleted_at")
+_BATCH = 500
+
+
+def sync_statement(contact_ids: list[int] | None = None):
+    statement = update(Lead).where(Lead.contact_id == Contact.id).values(COPIED_COLUMNS)
+    if contact_ids is not None:
+        statement = statement.where(Contact.id.in_(contact_ids))
+    return statement.execution_options(synchronize_session=False)
+
+
+def sync(connection, contact_ids: Iterable[int] | None = None) -> None:
+    """Copy the contacts' fields onto their leads (all contacts when `contact_ids` is None).
+    `connection`: a Session or a Connection, so the migration can call it too."""
+    if contact_ids is None:
+        connection.execute(sync_statement())
+        return
+    ids = sorted(set(contact_ids))
+    for start in range(0, len(ids), _BATCH):
+        connection.execute(sync_statement(ids[start:start + _BATCH]))
+
+
+def _touched(session: Session) -> list:
+    """New leads and contacts whose copied fields changed (ids may not be assigned yet)."""
+    new_leads = [item for item in session.new if isinstance(item, Lead)]
+    changed = [item for item in session.dirty if isinstance(item, Contact) and _watched_change(item)]
+    return new_leads + changed
+
+
+def _watched_change(contact: Contact) -> bool:
+    attributes = inspect(contact).attrs
+    return any(attributes[name].history.has_changes() for name in WATCHED_ATTRIBUTES)
+
+
+def _contact_id(item) -> int | None:
+    if isinstance(item, Contact):
+        return item.id
+    return item.contact_id if item.contact_id is not None else getattr(item.contact, "id", None)
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_changes(session: Session, _context, _instances) -> None:
+    session.info.setdefault("lead_rows_pending", []).extend(_touched(session))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _sync_changes(session: Session, _context) -> None:
+    pending = session.info.pop("lead_rows_pending", None)
+    ids = {_contact_id(item) for item in pending or ()} - {None}
+    if ids:
+        sync(session.connection(), ids)
