@@ -1,13 +1,17 @@
-"""The Leads screen's query (SPEC §3.2): filters, keyword, sort and pagination over visible contacts.
+"""The Leads screen's query (SPEC §3.2): one row per lead, or per contact with `Group by contact`.
 
-Bad parameters are dropped one by one, so the rest of the search still applies.
+Lead rows filter, sort and check visibility on `leads` alone, through the contact's fields copied
+there (crm/services/lead_rows.py). `Inquiry Type` and `Activity` select leads by their own type and
+date; the other filters select by the lead's contact. Bad parameters are dropped one by one (and
+remembered in `dropped`), so the rest of the search still applies.
 """
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased, selectinload
 
 from crm import clock, fulltext
 from crm.extensions import db
@@ -16,29 +20,43 @@ from crm.models import values as v
 from crm.services import action_plans, masking, visibility
 from crm.services.contacts import phone_digits
 
+# URL name -> (label, contact column, lead copy, allowed values or None for the broker's own list)
 MULTI_VALUE_FILTERS = {
-    "contact_status": (Contact.contact_status, v.CONTACT_STATUSES),
-    "contact_type": (Contact.contact_type, v.CONTACT_TYPES),
-    "contact_source": (Contact.contact_source, None),  # the broker may add sources
-    "business_source": (Contact.business_source, None),
-    "priority": (Contact.priority, v.PRIORITIES),
-    "time_frame": (Contact.time_frame, v.TIME_FRAMES),
-    "lead_status": (Contact.lead_status, v.LEAD_STATUSES),
-    "lead_type": (Contact.lead_type, v.LEAD_TYPES),
+    "contact_status": ("Contact Status", Contact.contact_status, Lead.contact_status, v.CONTACT_STATUSES),
+    "contact_type": ("Contact Type", Contact.contact_type, Lead.contact_type, v.CONTACT_TYPES),
+    "contact_source": ("Contact Source", Contact.contact_source, Lead.contact_source, None),
+    "business_source": ("Business Source", Contact.business_source, Lead.business_source, None),
+    "priority": ("Priority", Contact.priority, Lead.priority, v.PRIORITIES),
+    "time_frame": ("Time Frame", Contact.time_frame, Lead.time_frame, v.TIME_FRAMES),
+    "lead_status": ("Lead Status", Contact.lead_status, Lead.lead_status, v.LEAD_STATUSES),
+    "lead_type": ("Lead Type", Contact.lead_type, Lead.lead_type, v.LEAD_TYPES),
 }
 PRIORITY_ORDER = case({p: i for i, p in enumerate(v.PRIORITIES)}, value=Contact.priority, else_=9)
+LEAD_PRIORITY_ORDER = case({p: i for i, p in enumerate(v.PRIORITIES)}, value=Lead.priority, else_=9)
+
+# Sort key -> (first-click direction, lead-row columns, contact-row columns); the first click sorts
+# the useful way: names A-Z, dates and stars highest first, priority Hot first (SPEC §3.11).
 SORTS = {
-    "name": lambda now: (Contact.last_name, Contact.first_name),
-    "contact_status": lambda now: (Contact.contact_status,),
-    "contact_type": lambda now: (Contact.contact_type,),
-    "priority": lambda now: (PRIORITY_ORDER,),
-    "interest_level": lambda now: (Contact.interest_level,),
-    "last_inquiry": lambda now: (Contact.last_inquiry_at,),
-    "owner": lambda now: (User.name,),
-    "action_plan": lambda now: (action_plans.plan_status_sort_key(now),),
+    "name": ("asc", lambda now: (Lead.contact_name_key,), lambda now: (Contact.last_name, Contact.first_name)),
+    "inquiry_type": ("asc", lambda now: (Lead.inquiry_type,), lambda now: (Contact.last_inquiry_type,)),
+    "property": ("asc", lambda now: (Lead.property_city, Lead.property_street),
+                 lambda now: (Contact.city, Contact.street)),
+    "date": ("desc", lambda now: (Lead.occurred_at,), lambda now: (Contact.last_inquiry_at,)),
+    "contact_status": ("asc", lambda now: (Lead.contact_status,), lambda now: (Contact.contact_status,)),
+    "contact_type": ("asc", lambda now: (Lead.contact_type,), lambda now: (Contact.contact_type,)),
+    "priority": ("asc", lambda now: (LEAD_PRIORITY_ORDER,), lambda now: (PRIORITY_ORDER,)),
+    "interest_level": ("desc", lambda now: (Lead.interest_level,), lambda now: (Contact.interest_level,)),
+    "owner": ("asc", lambda now: (User.name,), lambda now: (User.name,)),
+    "action_plan": ("asc", lambda now: (action_plans.plan_status_sort_key(now),),
+                    lambda now: (action_plans.plan_status_sort_key(now),)),
 }
-DEFAULT_SORT, DEFAULT_DIRECTION = "last_inquiry", "desc"
+DEFAULT_SORT, DEFAULT_DIRECTION = "date", "desc"
 COUNT_LIMIT = 10_000  # counting stops here: "10,000+" is as useful as an exact 187,311 and far cheaper
+GROUP_BY_CONTACT = "contact"
+
+
+def first_direction(sort: str) -> str:
+    return SORTS[sort][0]
 
 
 @dataclass
@@ -54,35 +72,44 @@ class LeadFilters:
     keyword: str = ""
     sort: str = DEFAULT_SORT
     direction: str = DEFAULT_DIRECTION
+    group: bool = False
     page: int = 1
+    after: tuple[datetime, int] | None = None  # keyset: the last row seen, for the date sort
+    dropped: list[str] = field(default_factory=list)  # "Label: value" of what was not understood
 
     @classmethod
     def from_args(cls, args, contact_sources=(), business_sources=()) -> "LeadFilters":
         """Parse request args (a MultiDict), keeping only well-formed, known values."""
         allowed_free = {"contact_source": set(contact_sources), "business_source": set(business_sources)}
         filters = cls()
-        for name, (_column, allowed) in MULTI_VALUE_FILTERS.items():
+        for name, (label, _column, _copy, allowed) in MULTI_VALUE_FILTERS.items():
             known = set(allowed) if allowed else allowed_free[name]
-            chosen = [value for value in args.getlist(name) if value in known]
+            chosen = filters._known(label, args.getlist(name), known)
             if chosen:
                 filters.values[name] = list(dict.fromkeys(chosen))
-        filters.inquiry_types = [t for t in args.getlist("inquiry_type") if t in v.INQUIRY_TYPES]
-        filters.action_plan = [s for s in args.getlist("action_plan") if s in v.ACTION_PLAN_STATUSES]
-        filters.owner_ids = [int(o) for o in args.getlist("owner") if o.isdigit()]
+        filters.inquiry_types = filters._known("Inquiry Type", args.getlist("inquiry_type"), v.INQUIRY_TYPES)
+        filters.action_plan = filters._known("Action Plan", args.getlist("action_plan"), v.ACTION_PLAN_STATUSES)
+        filters.owner_ids = [int(o) for o in args.getlist("owner") if o.isdigit() and len(o) < 10]
         interest = args.get("interest_level", "")
         filters.min_interest = int(interest) if interest.isdigit() and int(interest) <= 5 else None
         activity = args.get("activity", "")
         filters.activity = activity if activity in v.ACTIVITY_PERIODS else None
         filters.activity_from = _parse_date(args.get("activity_from"))
         filters.activity_to = _parse_date(args.get("activity_to"))
-        filters.keyword = (args.get("keyword") or "").strip()[:100]
+        filters.keyword = (args.get("keyword") or "").replace("\x00", "").strip()[:100]
         sort = args.get("sort", DEFAULT_SORT)
         filters.sort = sort if sort in SORTS else DEFAULT_SORT
-        direction = args.get("dir", DEFAULT_DIRECTION)
-        filters.direction = direction if direction in ("asc", "desc") else DEFAULT_DIRECTION
+        direction = args.get("dir", first_direction(filters.sort))
+        filters.direction = direction if direction in ("asc", "desc") else first_direction(filters.sort)
+        filters.group = args.get("group") == GROUP_BY_CONTACT
         page = args.get("page", "1")
         filters.page = min(int(page), 100_000) if page.isdigit() and int(page) >= 1 else 1
+        filters.after = _parse_cursor(args.get("after"))
         return filters
+
+    def _known(self, label: str, chosen: list[str], known) -> list[str]:
+        self.dropped += [f"{label}: {value}" for value in chosen if value and value not in known]
+        return [value for value in chosen if value in known]
 
     def chosen(self, name: str) -> list:
         return {"inquiry_type": self.inquiry_types, "action_plan": self.action_plan,
@@ -94,12 +121,56 @@ class LeadFilters:
     def has(self, name: str) -> bool:
         return bool(self.chosen(name))
 
+    @property
+    def reversed_range(self) -> bool:
+        return bool(self.activity_from and self.activity_to and self.activity_to < self.activity_from)
+
+    @property
+    def keyset(self) -> bool:
+        """Deep pages of the date sort go by the last row seen, so arriving leads never shift them."""
+        return self.sort == "date" and not self.group
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The search as URL parameters, without empty fields or defaults (bookmarks, Smart Lists)."""
+        pairs = [(name, value) for name, chosen in self.values.items() for value in chosen]
+        pairs += [("inquiry_type", t) for t in self.inquiry_types]
+        pairs += [("action_plan", s) for s in self.action_plan]
+        pairs += [("owner", str(o)) for o in self.owner_ids]
+        optional = [("interest_level", self.min_interest), ("activity", self.activity),
+                    ("activity_from", self.activity_from), ("activity_to", self.activity_to),
+                    ("keyword", self.keyword), ("group", GROUP_BY_CONTACT if self.group else None)]
+        pairs += [(name, str(value)) for name, value in optional if value]
+        if self.sort != DEFAULT_SORT or self.direction != DEFAULT_DIRECTION:
+            pairs += [("sort", self.sort), ("dir", self.direction)]
+        return pairs
+
+    def query_string(self) -> str:
+        return urlencode(self.query_pairs())
+
 
 def _parse_date(raw: str | None) -> date | None:
     try:
-        return date.fromisoformat(raw) if raw else None
+        parsed = date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+    return parsed if parsed and 1900 <= parsed.year <= 2200 else None
+
+
+def _parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    """`after` is "<ISO time>_<lead id>" of the last row of the previous page."""
+    moment, _, lead_id = (raw or "").rpartition("_")
+    try:
+        return (datetime.fromisoformat(moment), int(lead_id)) if lead_id.isdigit() and len(lead_id) < 19 else None
+    except ValueError:
+        return None
+
+
+def cursor_text(moment: datetime, lead_id: int) -> str:
+    return f"{moment.isoformat()}_{lead_id}"
+
+
+def cursor_of(lead: Lead) -> str:
+    return cursor_text(lead.occurred_at, lead.id)
 
 
 def activity_window(filters: LeadFilters, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -110,6 +181,8 @@ def activity_window(filters: LeadFilters, now: datetime) -> tuple[datetime | Non
         return today - timedelta(days=now.weekday()), None
     if filters.activity == "Last 30 days":
         return now - timedelta(days=30), None
+    if filters.reversed_range:
+        return None, None  # the screen says so instead of showing nothing
     start = datetime.combine(filters.activity_from, time.min) if filters.activity_from else None
     end = datetime.combine(filters.activity_to + timedelta(days=1), time.min) if filters.activity_to else None
     return start, end
@@ -120,10 +193,10 @@ def _prefix(column, prefix: str) -> ColumnElement[bool]:
     return and_(column >= prefix, column < prefix + "\U0010ffff")
 
 
-def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
-    """Name, street, city, zip and MLS number by word prefix; email and phone by prefix, and only
-    where the viewer may see them (a masked phone must not find its contact). One IN over a UNION
-    of index lookups: an OR of them would make PostgreSQL scan every contact."""
+def matching_contact_ids(viewer: User, keyword: str):
+    """Contacts whose name, address or MLS numbers match by word prefix, or whose email or phone
+    does by prefix, only where the viewer may see them (a masked phone must not find its contact).
+    One UNION of index lookups: an OR of them would make PostgreSQL scan every contact."""
     shown = aliased(Contact)
     unmasked = masking.unmasked_condition(viewer, shown)
     candidates = [select(ContactEmail.contact_id).join(shown, shown.id == ContactEmail.contact_id)
@@ -135,27 +208,65 @@ def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     text_ids = fulltext.matching_ids(db.engine.dialect.name, keyword)
     if text_ids is not None:
         candidates.append(text_ids)
-    return Contact.id.in_(union_all(*candidates))
+    return union_all(*candidates)
+
+
+def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
+    return Contact.id.in_(matching_contact_ids(viewer, keyword))
+
+
+def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
+    """The contact matches, or the lead's own MLS number or zip starts with the keyword."""
+    own = [_prefix(Lead.mls_number, keyword.upper()), _prefix(Lead.mls_number, keyword)]
+    if keyword.isdigit():
+        own.append(_prefix(Lead.property_zip, keyword))
+    return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *own)
+
+
+def _lead_level(query: Select, filters: LeadFilters, now: datetime) -> Select:
+    """What selects leads by the lead's own type and date."""
+    if filters.inquiry_types:
+        query = query.where(Lead.inquiry_type.in_(filters.inquiry_types))
+    start, end = activity_window(filters, now)
+    if start:
+        query = query.where(Lead.occurred_at >= start)
+    if end:
+        query = query.where(Lead.occurred_at < end)
+    return query
+
+
+def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
+    """Visible leads of live, unarchived contacts matching the filters (a join to contacts only
+    for the Action Plan filter)."""
+    query = select(Lead).where(visibility.visible_lead_condition(viewer),
+                               Lead.contact_deleted.is_(False), Lead.contact_archived.is_(False))
+    for name, chosen in filters.values.items():
+        query = query.where(MULTI_VALUE_FILTERS[name][2].in_(chosen))
+    if filters.owner_ids and viewer.role != "agent":
+        query = query.where(Lead.owner_id.in_(filters.owner_ids))
+    if filters.min_interest:
+        query = query.where(Lead.interest_level >= filters.min_interest)
+    if filters.action_plan:
+        query = query.join(Contact, Contact.id == Lead.contact_id).where(
+            or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
+    if filters.keyword:
+        query = query.where(lead_keyword_condition(viewer, filters.keyword))
+    return _lead_level(query, filters, now)
 
 
 def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Select:
+    """Group by contact: contacts with at least one lead matching the lead-level filters."""
     query = visibility.visible_contacts(viewer).where(Contact.archived_at.is_(None))
     for name, chosen in filters.values.items():
-        query = query.where(MULTI_VALUE_FILTERS[name][0].in_(chosen))
-    if filters.inquiry_types:
-        query = query.where(exists().where(Lead.contact_id == Contact.id,
-                                           Lead.inquiry_type.in_(filters.inquiry_types)))
+        query = query.where(MULTI_VALUE_FILTERS[name][1].in_(chosen))
+    if filters.inquiry_types or filters.activity or filters.activity_from or filters.activity_to:
+        query = query.where(exists(_lead_level(select(Lead.id), filters, now).where(Lead.contact_id == Contact.id)))
     if filters.action_plan:
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
     if filters.owner_ids and viewer.role != "agent":
         query = query.where(Contact.owner_id.in_(filters.owner_ids))
     if filters.min_interest:
         query = query.where(Contact.interest_level >= filters.min_interest)
-    start, end = activity_window(filters, now)
-    if start:
-        query = query.where(Contact.last_activity_at >= start)
-    if end:
-        query = query.where(Contact.last_activity_at < end)
     if filters.keyword:
         query = query.where(keyword_condition(viewer, filters.keyword))
     return query
@@ -164,9 +275,12 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
 @dataclass
 class LeadRow:
     contact: Contact
+    lead: Lead | None  # in contact rows: the latest matching lead
     owner_name: str | None
     pending_request: str | None
     plan_status: str | None
+    unmasked: bool
+    matched: int | None = None  # contact rows: how many of its leads matched
 
 
 @dataclass
@@ -175,32 +289,102 @@ class LeadPage:
     total: int  # at most COUNT_LIMIT + 1
     page: int
     page_size: int
+    grouped: bool = False
+    next_cursor: str | None = None
 
     @property
     def total_display(self) -> str:
         return f"{COUNT_LIMIT:,}+" if self.total > COUNT_LIMIT else f"{self.total:,}"
 
     @property
+    def noun(self) -> str:
+        singular = "contact" if self.grouped else "lead"
+        return singular if self.total == 1 else f"{singular}s"
+
+    @property
     def pages(self) -> int:
         return max(1, -(-min(self.total, COUNT_LIMIT) // self.page_size))
 
 
+def count(query: Select, id_column) -> int:
+    """Bounded: stops at COUNT_LIMIT + 1."""
+    counted = query.with_only_columns(id_column).order_by(None).limit(COUNT_LIMIT + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(counted))
+
+
+def _pending_request(contact_id) -> ColumnElement:
+    return (select(ManageRequest.kind)
+            .where(ManageRequest.contact_id == contact_id, ManageRequest.status == "Pending")
+            .limit(1).scalar_subquery())
+
+
+def _ordering(filters: LeadFilters, columns, id_column) -> list:
+    descending = filters.direction == "desc"
+    ordered = [c.desc() if descending else c.asc() for c in columns]
+    return [*ordered, id_column.desc() if descending else id_column.asc()]
+
+
+def _after(filters: LeadFilters) -> ColumnElement[bool]:
+    moment, lead_id = filters.after
+    if filters.direction == "desc":
+        return or_(Lead.occurred_at < moment, and_(Lead.occurred_at == moment, Lead.id < lead_id))
+    return or_(Lead.occurred_at > moment, and_(Lead.occurred_at == moment, Lead.id > lead_id))
+
+
 def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
+    if filters.group:
+        return _search_contacts(viewer, filters, page_size)
+    now = clock.now()
+    base = filtered_leads(viewer, filters, now)
+    total = count(base, Lead.id)
+    page = min(filters.page, LeadPage([], total, 1, page_size).pages)
+    query = base.add_columns(Contact, User.name, _pending_request(Lead.contact_id),
+                             masking.unmasked_condition(viewer))
+    if not filters.action_plan:
+        query = query.join(Contact, Contact.id == Lead.contact_id)
+    query = (query.outerjoin(User, User.id == Lead.owner_id)
+             .options(selectinload(Contact.emails), selectinload(Contact.phones))
+             .order_by(*_ordering(filters, SORTS[filters.sort][1](now), Lead.id)).limit(page_size))
+    if filters.keyset and filters.after:
+        query = query.where(_after(filters))
+    else:
+        query = query.offset((page - 1) * page_size)
+    rows = [LeadRow(contact, lead, owner, request, action_plans.plan_status(contact, now), bool(unmasked))
+            for lead, contact, owner, request, unmasked in db.session.execute(query)]
+    more = page < LeadPage([], total, 1, page_size).pages
+    cursor = cursor_of(rows[-1].lead) if filters.keyset and rows and more else None
+    return LeadPage(rows=rows, total=total, page=page, page_size=page_size, next_cursor=cursor)
+
+
+def _search_contacts(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
     now = clock.now()
     base = filtered_contacts(viewer, filters, now)
-    counted = base.with_only_columns(Contact.id).order_by(None).limit(COUNT_LIMIT + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted))
-    pending = (select(ManageRequest.kind)
-               .where(ManageRequest.contact_id == Contact.id, ManageRequest.status == "Pending")
-               .limit(1).scalar_subquery())
-    order_columns = SORTS[filters.sort](now)
-    ordered = [c.desc() if filters.direction == "desc" else c.asc() for c in order_columns]
-    id_order = Contact.id.desc() if filters.direction == "desc" else Contact.id.asc()
+    total = count(base, Contact.id)
     page = min(filters.page, LeadPage([], total, 1, page_size).pages)
     query = (base.outerjoin(User, User.id == Contact.owner_id)
-             .add_columns(User.name, pending)
-             .order_by(*ordered, id_order)
+             .add_columns(User.name, _pending_request(Contact.id), masking.unmasked_condition(viewer))
+             .options(selectinload(Contact.emails), selectinload(Contact.phones))
+             .order_by(*_ordering(filters, SORTS[filters.sort][2](now), Contact.id))
              .limit(page_size).offset((page - 1) * page_size))
-    rows = [LeadRow(contact, owner, request, action_plans.plan_status(contact, now))
-            for contact, owner, request in db.session.execute(query)]
-    return LeadPage(rows=rows, total=total, page=page, page_size=page_size)
+    found = db.session.execute(query).all()
+    latest = _latest_matching_leads(filters, [contact.id for contact, *_ in found], now)
+    rows = []
+    for contact, owner, request, unmasked in found:
+        lead, matched = latest.get(contact.id, (None, 0))
+        rows.append(LeadRow(contact, lead, owner, request, action_plans.plan_status(contact, now),
+                            bool(unmasked), matched))
+    return LeadPage(rows=rows, total=total, page=page, page_size=page_size, grouped=True)
+
+
+def _latest_matching_leads(filters: LeadFilters, contact_ids: list[int], now: datetime) -> dict:
+    """For each contact: its latest lead matching the lead-level filters, and how many matched."""
+    if not contact_ids:
+        return {}
+    ranked = _lead_level(select(
+        Lead.id.label("lead_id"), Lead.contact_id.label("contact_id"),
+        func.row_number().over(partition_by=Lead.contact_id,
+                               order_by=(Lead.occurred_at.desc(), Lead.id.desc())).label("rank"),
+        func.count(literal(1)).over(partition_by=Lead.contact_id).label("matched"),
+    ).where(Lead.contact_id.in_(contact_ids)), filters, now).subquery()
+    query = select(Lead, ranked.c.matched).join(ranked, ranked.c.lead_id == Lead.id).where(ranked.c.rank == 1)
+    return {lead.contact_id: (lead, matched) for lead, matched in db.session.execute(query)}

@@ -2,7 +2,7 @@
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 
 from crm.extensions import db
-from crm.models import Contact, ContactShare, User
+from crm.models import Contact, ContactShare, Lead, User
 
 
 def visible_condition(viewer: User) -> ColumnElement[bool]:
@@ -22,3 +22,14 @@ def visible_contacts(viewer: User) -> Select:
 
 def get_visible_contact(viewer: User, contact_id: int) -> Contact | None:
     return db.session.scalar(visible_contacts(viewer).where(Contact.id == contact_id))
+
+
+def visible_lead_condition(viewer: User) -> ColumnElement[bool]:
+    """The same rule over the copies on `leads` (crm/services/lead_rows.py), so the Leads screen
+    filters one table by its visibility-first indexes."""
+    if viewer.role in ("broker", "concierge"):
+        return true()
+    if viewer.role == "manager":
+        return Lead.office_id == viewer.office_id if viewer.office_id else false()
+    shared_with_viewer = select(ContactShare.contact_id).where(ContactShare.user_id == viewer.id)
+    return (Lead.owner_id == viewer.id) | Lead.contact_id.in_(shared_with_viewer)

@@ -105,3 +105,10 @@ class AddLeadForm(FlaskForm):
 
 def field_labels(field_names) -> dict[str, str]:
     return {name: contact_field(name).args[0] for name in field_names}
+
+
+class SmartListForm(FlaskForm):
+    """`Save List` and renaming: the name's checks (empty, too long, taken) live in the service."""
+    name = StringField("List name")
+    shared = BooleanField("Share with my office")
+    query = StringField("Search")

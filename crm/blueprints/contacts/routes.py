@@ -1,14 +1,16 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx
 from crm.blueprints.contacts import bp
-from crm.blueprints.contacts.forms import AddLeadForm, field_labels, section_form
+from crm.blueprints.contacts.forms import AddLeadForm, SmartListForm, field_labels, section_form
 from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edit
 from crm.extensions import db
 from crm.models import User
 from crm.models import values as v
-from crm.services import activity, contacts, lead_search, manage, masking, referrals, settings, visibility
+from crm.services import activity, contacts, lead_search, manage, masking, referrals, settings, smart_lists, visibility
 
 
 @bp.route("/")
@@ -18,14 +20,46 @@ def home():
 
 @bp.route("/contacts")
 def index():
-    filters = lead_search.LeadFilters.from_args(
-        request.args, settings.get("contact_sources"), settings.get("business_sources"))
+    filters = _filters(request.args)
+    canonical = _leads_url(filters)
+    if _has_empty_fields() and not hx.is_partial_request():
+        return redirect(canonical)  # empty fields stay out of the URL (SPEC §3.11)
+    return _render_leads(filters, canonical)
+
+
+def _filters(args) -> lead_search.LeadFilters:
+    return lead_search.LeadFilters.from_args(args, settings.get("contact_sources"), settings.get("business_sources"))
+
+
+def _has_empty_fields() -> bool:
+    return any(value == "" for _key, value in request.args.items(multi=True))
+
+
+def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
+    """The Leads URL of this search, without empty fields, with some parameters replaced (None drops one)."""
+    pairs = [(key, value) for key, value in filters.query_pairs() if key not in changes]
+    pairs += [(key, str(value)) for key, value in changes.items() if value is not None]
+    if filters.page > 1 and "page" not in changes:
+        pairs.append(("page", str(filters.page)))
+    if filters.after and "after" not in changes:
+        pairs.append(("after", lead_search.cursor_text(*filters.after)))
+    return url_for("contacts.index") + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: list[str] = ()):
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
-    return hx.render_page("contacts/index.html", "results", filters=filters, results=results,
-                          owners=_owner_choices(), values=v, args=request.args,
-                          contact_sources=settings.get("contact_sources"),
-                          business_sources=settings.get("business_sources"),
-                          leads_controls=manage.leads_controls(current_user))
+    body = hx.render_page(
+        "contacts/index.html", "results", filters=filters, results=results, owners=_owner_choices(), values=v,
+        args=request.args, contact_sources=settings.get("contact_sources"),
+        business_sources=settings.get("business_sources"), leads_controls=manage.leads_controls(current_user),
+        search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
+        masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
+        dropped=dropped, smart_lists=smart_lists.lists_with_counts(current_user),
+        smart_list_form=SmartListForm(), may_share_lists=smart_lists.may_share(current_user))
+    response = make_response(body)
+    if hx.is_partial_request():
+        hx.push_url(response, canonical)
+    return response
 
 
 def _owner_choices() -> list[tuple[int, str]]:
@@ -165,3 +199,61 @@ def new():
     db.session.commit()
     flash(f"Lead added: {contact.name}.", "success")
     return redirect(url_for("contacts.detail", contact_id=contact.id))
+
+
+# --- Smart Lists ---------------------------------------------------------------------------------
+
+def _back_to_leads(query: str = ""):
+    return redirect(url_for("contacts.index") + (f"?{query}" if query else ""), code=303)
+
+
+@bp.route("/contacts/lists", methods=["POST"])
+def save_list():
+    form = SmartListForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        smart_list = smart_lists.save(current_user, form.name.data, form.query.data, form.shared.data)
+    except smart_lists.SmartListError as error:
+        flash(str(error), "error")
+        return _back_to_leads(form.query.data or "")
+    db.session.commit()
+    flash(f"Saved the list “{smart_list.name}”.", "success")
+    return redirect(url_for("contacts.open_list", list_id=smart_list.id), code=303)
+
+
+@bp.route("/contacts/lists/<int:list_id>")
+def open_list(list_id: int):
+    smart_list = smart_lists.get_visible(current_user, list_id)
+    if smart_list is None:
+        abort(404)
+    filters = smart_lists.filters_of(smart_list)
+    return _render_leads(filters, _leads_url(filters), dropped=filters.dropped)
+
+
+@bp.route("/contacts/lists/<int:list_id>/rename", methods=["POST"])
+def rename_list(list_id: int):
+    form = SmartListForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        renamed = smart_lists.rename(current_user, list_id, form.name.data)
+    except smart_lists.SmartListError as error:
+        flash(str(error), "error")
+        return _back_to_leads()
+    if renamed is None:
+        abort(404)
+    db.session.commit()
+    flash(f"Renamed the list to “{renamed.name}”.", "success")
+    return _back_to_leads()
+
+
+@bp.route("/contacts/lists/<int:list_id>/delete", methods=["POST"])
+def delete_list(list_id: int):
+    if not SmartListForm().validate_on_submit():
+        abort(400)
+    if not smart_lists.delete(current_user, list_id):
+        abort(404)
+    db.session.commit()
+    flash("The list was deleted.", "success")
+    return _back_to_leads()
