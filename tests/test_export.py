@@ -118,7 +118,7 @@ def test_bad_choices_come_back_with_a_message_and_no_file(login_as, users, make_
         ("rows=contact", "Choose at least one column."),
         (_query("name") + "&from=2026-03-10&to=2026-03-01", "The end date is before the start date."),
         (_query("name") + "&from=03/01/2026", "Enter a date as YYYY-MM-DD."),
-        (_query("name", "inquiry_type"), "Lead columns (Inquiry Type, Lead Date, …) need one row per lead."),
+        (_query("name", "inquiry_type", rows="contact"), "Lead columns (Inquiry Type, Lead Date, …) need one row per lead."),
         (_query("name", order_by="password"), "Choose a sort field from the list."),
         (_query("name", order="sideways"), "Choose Ascending or Descending."),
     ]
@@ -157,7 +157,7 @@ def test_export_is_a_permission_per_role_and_every_export_is_logged(login_as, us
     assert entries[1].detail.endswith("; 1 row") and "columns: Name" in entries[1].detail
 
     exports_page = login_as(users["broker"]).get("/settings/permissions").get_data(as_text=True)
-    assert "Alex Agent · One row per contact; columns: Name" in exports_page
+    assert "Alex Agent · One row per lead; columns: Name" in exports_page
     assert "filters: priority=Hot" in exports_page
     settings.put("roles_may_export", ["manager", "broker"])
     db.session.commit()

@@ -109,7 +109,9 @@ COLUMNS: dict[str, Column] = {column.key: column for column in (
     Column("mls_number", "MLS Number", _attribute(Lead.mls_number), per_lead=True),
     Column("price", "Price", _attribute(Lead.price), per_lead=True),
 )}
-DEFAULT_COLUMNS = ("name", "email", "phone", "contact_status", "contact_type", "priority",
+DEFAULT_COLUMNS = ("name", "email", "phone", "inquiry_type", "lead_date", "property_street", "property_city",
+                   "mls_number", "contact_status", "contact_type", "priority", "owner", "action_plan")
+CONTACT_COLUMNS = ("name", "email", "phone", "contact_status", "contact_type", "priority",
                    "last_inquiry_type", "last_inquiry_at", "owner", "action_plan")
 ROW_KINDS = {"contact": "One row per contact", "lead": "One row per lead"}
 SORTS = {  # for one row per lead, Lead Date is the lead's own date (see _order)
@@ -127,7 +129,7 @@ ORDERS = {"desc": "Descending", "asc": "Ascending"}
 @dataclass
 class ExportOptions:
     columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
-    rows: str = "contact"
+    rows: str = "lead"  # one row per lead, as Leads shows (SPEC §3.2)
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "lead_date"
@@ -143,6 +145,13 @@ class ExportOptions:
                 f"lead dates {dates}; sorted by {SORTS[self.sort][0]} {ORDERS[self.order].lower()}")
 
 
+def options_for(filters: lead_search.LeadFilters) -> ExportOptions:
+    """The dialog's first choices follow the screen: contact rows when grouped by contact."""
+    if filters.group:
+        return ExportOptions(columns=list(CONTACT_COLUMNS), rows="contact")
+    return ExportOptions()
+
+
 def parse_options(args) -> tuple[ExportOptions, dict[str, str]]:
     """The dialog's choices from request args, and an error message per field for bad ones."""
     options, errors = ExportOptions(), {}
@@ -154,9 +163,9 @@ def parse_options(args) -> tuple[ExportOptions, dict[str, str]]:
         errors["column"] = "Choose at least one column."
     else:
         options.columns = list(dict.fromkeys(chosen))
-    options.rows = args.get("rows", "contact")
+    options.rows = args.get("rows", "lead")
     if options.rows not in ROW_KINDS:
-        errors["rows"], options.rows = "Choose one row per contact or one row per lead.", "contact"
+        errors["rows"], options.rows = "Choose one row per contact or one row per lead.", "lead"
     if not errors and not options.per_lead and any(COLUMNS[key].per_lead for key in options.columns):
         errors["rows"] = "Lead columns (Inquiry Type, Lead Date, …) need one row per lead."
     for name, attribute in (("from", "date_from"), ("to", "date_to")):
@@ -198,8 +207,8 @@ def export_query(viewer: User, filters: lead_search.LeadFilters, options: Export
     for values in dict.fromkeys(join for key in options.columns for join in COLUMNS[key].joins):
         query = query.outerjoin(values, values.c.contact_id == Contact.id)
     start, end = _date_window(options)
-    if options.per_lead:
-        query = query.join(Lead, Lead.contact_id == Contact.id)
+    if options.per_lead:  # the leads the screen lists: their own type and date select them too
+        query = lead_search.lead_level(query.join(Lead, Lead.contact_id == Contact.id), filters, now)
         query = query.where(Lead.occurred_at >= start) if start else query
         query = query.where(Lead.occurred_at < end) if end else query
     elif start or end:

@@ -223,7 +223,7 @@ def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *own)
 
 
-def _lead_level(query: Select, filters: LeadFilters, now: datetime) -> Select:
+def lead_level(query: Select, filters: LeadFilters, now: datetime) -> Select:
     """What selects leads by the lead's own type and date."""
     if filters.inquiry_types:
         query = query.where(Lead.inquiry_type.in_(filters.inquiry_types))
@@ -251,7 +251,7 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
             or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
     if filters.keyword:
         query = query.where(lead_keyword_condition(viewer, filters.keyword))
-    return _lead_level(query, filters, now)
+    return lead_level(query, filters, now)
 
 
 def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Select:
@@ -260,7 +260,7 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
     for name, chosen in filters.values.items():
         query = query.where(MULTI_VALUE_FILTERS[name][1].in_(chosen))
     if filters.inquiry_types or filters.activity or filters.activity_from or filters.activity_to:
-        query = query.where(exists(_lead_level(select(Lead.id), filters, now).where(Lead.contact_id == Contact.id)))
+        query = query.where(exists(lead_level(select(Lead.id), filters, now).where(Lead.contact_id == Contact.id)))
     if filters.action_plan:
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
     if filters.owner_ids and viewer.role != "agent":
@@ -380,7 +380,7 @@ def _latest_matching_leads(filters: LeadFilters, contact_ids: list[int], now: da
     """For each contact: its latest lead matching the lead-level filters, and how many matched."""
     if not contact_ids:
         return {}
-    ranked = _lead_level(select(
+    ranked = lead_level(select(
         Lead.id.label("lead_id"), Lead.contact_id.label("contact_id"),
         func.row_number().over(partition_by=Lead.contact_id,
                                order_by=(Lead.occurred_at.desc(), Lead.id.desc())).label("rank"),

@@ -25,3 +25,12 @@ function showFlash(message) {
   box.textContent = message;
   main.insertBefore(box, main.firstChild);
 }
+
+// Leads on a phone: the Search panel folds behind its `Search` button (SPEC §3.11).
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest(".search-toggle");
+  if (!toggle) return;
+  var panel = toggle.closest(".search-panel");
+  var open = panel.classList.toggle("open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});

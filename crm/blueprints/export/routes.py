@@ -16,6 +16,11 @@ def _filter_args() -> list[tuple[str, str]]:
     return [(key, value) for key, value in request.args.items(multi=True) if key not in OWN_ARGS]
 
 
+def _filters() -> lead_search.LeadFilters:
+    return lead_search.LeadFilters.from_args(
+        request.args, settings.get("contact_sources"), settings.get("business_sources"))
+
+
 def _dialog(options, errors: dict, status: int):
     return hx.render_page("export/dialog.html", "export_form" if errors else "export_dialog",
                           options=options, errors=errors, filter_args=_filter_args(), columns=export.COLUMNS,
@@ -30,7 +35,7 @@ def _require_export_permission() -> None:
 @bp.route("/contacts/export")
 def dialog():
     _require_export_permission()
-    return _dialog(export.ExportOptions(), {}, 200)
+    return _dialog(export.options_for(_filters()), {}, 200)
 
 
 @bp.route("/contacts/export.csv")
@@ -41,8 +46,7 @@ def download():
         return _dialog(options, errors, 422)
     if hx.is_partial_request():  # the dialog checked the choices; the browser now downloads the file
         return hx.trigger(hx.redirect(Response(status=200), request.full_path), "exportstarted")
-    filters = lead_search.LeadFilters.from_args(
-        request.args, settings.get("contact_sources"), settings.get("business_sources"))
+    filters = _filters()
     viewer = current_user._get_current_object()
     current_app.logger.info("CSV export by %s: %s", viewer.email, options.describe())
     chunks = export.csv_chunks(viewer, filters, options, export.log_export(viewer, options, urlencode(_filter_args())))

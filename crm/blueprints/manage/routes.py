@@ -96,7 +96,9 @@ def bulk():
     action = manage.ACTIONS.get(request.form.get("action", ""))
     if action is None or manage.role_mode(current_user, action) is None:
         abort(403)
-    contact_ids = [int(value) for value in request.form.getlist("contact_ids") if value.isdigit()]
+    # Lead rows of one contact carry the same id: each contact counts once.
+    contact_ids = list(dict.fromkeys(int(value) for value in request.form.getlist("contact_ids")
+                                     if value.isdigit() and len(value) < 19))
     back = _safe_next(hx.current_url_path() or request.form.get("next"))
     agent_id = request.form.get("agent_id", type=int)
     if not contact_ids:
