@@ -215,23 +215,30 @@ def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     return Contact.id.in_(matching_contact_ids(viewer, keyword))
 
 
+MLS_SHAPE = re.compile(r"^[a-z]{1,4}-?\d{3,}$", re.IGNORECASE)
+
+
 def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
-    """The contact matches, or the lead's own MLS number or zip starts with the keyword."""
-    own = [_prefix(Lead.mls_number, keyword.upper()), _prefix(Lead.mls_number, keyword)]
-    if keyword.isdigit():
-        own.append(_prefix(Lead.property_zip, keyword))
-    return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *own)
+    """A keyword shaped like an MLS number finds the leads with that MLS number; any other finds
+    the leads of matching contacts, and the leads whose own zip or street starts with it."""
+    mls = [_prefix(Lead.mls_number, keyword.upper()), _prefix(Lead.mls_number, keyword)]
+    if MLS_SHAPE.match(keyword):
+        return or_(*mls)
+    own = [_prefix(Lead.property_zip, keyword)] if keyword.isdigit() else []
+    if keyword[:1].isdigit():
+        own.append(_prefix(Lead.property_street, keyword))
+    return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *mls, *own)
 
 
-def lead_level(query: Select, filters: LeadFilters, now: datetime) -> Select:
-    """What selects leads by the lead's own type and date."""
+def lead_level(query: Select, filters: LeadFilters, now: datetime, lead=Lead) -> Select:
+    """What selects leads by the lead's own type and date (`lead`: Lead or an alias)."""
     if filters.inquiry_types:
-        query = query.where(Lead.inquiry_type.in_(filters.inquiry_types))
+        query = query.where(lead.inquiry_type.in_(filters.inquiry_types))
     start, end = activity_window(filters, now)
     if start:
-        query = query.where(Lead.occurred_at >= start)
+        query = query.where(lead.occurred_at >= start)
     if end:
-        query = query.where(Lead.occurred_at < end)
+        query = query.where(lead.occurred_at < end)
     return query
 
 
@@ -260,7 +267,9 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
     for name, chosen in filters.values.items():
         query = query.where(MULTI_VALUE_FILTERS[name][1].in_(chosen))
     if filters.inquiry_types or filters.activity or filters.activity_from or filters.activity_to:
-        query = query.where(exists(lead_level(select(Lead.id), filters, now).where(Lead.contact_id == Contact.id)))
+        matching = aliased(Lead)
+        query = query.where(exists(lead_level(select(matching.id), filters, now, matching)
+                                   .where(matching.contact_id == Contact.id)))
     if filters.action_plan:
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
     if filters.owner_ids and viewer.role != "agent":
