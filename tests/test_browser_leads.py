@@ -46,7 +46,7 @@ def test_filters_swap_the_results_push_the_url_and_back_restores(sign_in, page, 
     page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 1")
     assert result_names(page) == ["Hannah Hot"]
     assert page.evaluate("window.notReloaded") is True, "the filter caused a full page load"
-    assert page.get_by_role("status").first.inner_text() == "1 contact"
+    assert page.get_by_role("status").first.inner_text() == "1 lead"
 
     page.go_back()
     page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 4")
