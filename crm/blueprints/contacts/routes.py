@@ -28,7 +28,11 @@ def index():
 
 
 def _filters(args) -> lead_search.LeadFilters:
-    return lead_search.LeadFilters.from_args(args, settings.get("contact_sources"), settings.get("business_sources"))
+    return lead_search.LeadFilters.from_args(args, *_sources())
+
+
+def _sources() -> tuple[list[str], list[str]]:
+    return settings.get("contact_sources"), settings.get("business_sources")
 
 
 def _has_empty_fields() -> bool:
@@ -47,15 +51,15 @@ def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
 
 
 def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: list[str] = ()):
+    """The page, or for htmx only its results; what only the whole page shows is computed lazily."""
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
     body = hx.render_page(
-        "contacts/index.html", "results", filters=filters, results=results, owners=_owner_choices(), values=v,
-        args=request.args, contact_sources=settings.get("contact_sources"),
-        business_sources=settings.get("business_sources"), leads_controls=manage.leads_controls(current_user),
+        "contacts/index.html", "results", filters=filters, results=results, values=v, args=request.args,
+        owners=_owner_choices, sources=_sources, smart_lists=lambda: smart_lists.lists_with_counts(current_user),
+        leads_controls=manage.leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
-        dropped=dropped, smart_lists=smart_lists.lists_with_counts(current_user),
-        smart_list_form=SmartListForm(), may_share_lists=smart_lists.may_share(current_user))
+        dropped=dropped, smart_list_form=SmartListForm(), may_share_lists=smart_lists.may_share(current_user))
     response = make_response(body)
     if hx.is_partial_request():
         hx.push_url(response, canonical)
