@@ -30,7 +30,7 @@ def test_agent_delete_request_approved_moves_the_contact_to_the_trash_and_the_br
     assert _pending(contact).kind == "Delete"
     assert "Your Delete request is waiting for a manager." in agent.get(f"/contacts/{contact.id}").get_data(as_text=True)
     leads_row = agent.get("/contacts").get_data(as_text=True)
-    assert re.search(rf'id="contact-{contact.id}">.*?Delete.*?</tr>', leads_row, re.S)
+    assert re.search(rf'<a href="/contacts/{contact.id}#lead-\d+">.*?Delete.*?</tr>', leads_row, re.S)
 
     manager = login_as(users["manager"])
     page = manager.get("/requests").get_data(as_text=True)
