@@ -12,7 +12,7 @@ def test_details_show_fields_and_every_lead_newest_first(login_as, users, make_c
     html = login_as(users["agent"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
     assert "Ana Ruiz" in html and "Tampa" in html and "Hot" in html
     timeline = html[html.index('id="timeline-title"'):html.index('id="log-title"')]
-    assert timeline.count("<li>") == 4
+    assert timeline.count('<li id="lead-') == 4
     assert timeline.index("Saved Property") < timeline.index("Registration")
 
 
