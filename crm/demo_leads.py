@@ -31,7 +31,7 @@ SMART_LISTS = [  # (owner email, name, query, shared with the owner's office)
 
 
 def add_demo(session: Session, users: list[User]) -> None:
-    lead_rows.sync(session)  # the bulk loader inserted leads without the flush hook
+    lead_rows.sync_unfilled(session)  # the bulk loader's leads, if it did not fill the copies itself
     by_email = {user.email: user for user in users}
     agent = by_email.get("agent@demo.test")
     if agent is None:

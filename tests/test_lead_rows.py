@@ -86,3 +86,17 @@ def test_sync_repairs_rows_for_one_contact_or_for_all(users, ana, make_contact):
     assert copies(other) != expected(other)
     lead_rows.sync(db.session)
     assert copies(other) == expected(other)
+
+
+def test_sync_unfilled_fills_only_leads_inserted_without_copies(users, ana, make_contact):
+    bob = make_contact(users["agent2"], "Bob", "Beta")
+    db.session.execute(update(Lead).where(Lead.contact_id == bob.id).values(contact_name_key="", owner_id=None))
+    db.session.execute(update(Lead).where(Lead.contact_id == ana.id).values(owner_id=None))
+    lead_rows.sync_unfilled(db.session)
+    assert copies(bob) == expected(bob)
+    assert copies(ana) != expected(ana)
+
+
+def test_copied_values_agree_with_the_sql_copy(users, ana):
+    lead = db.session.scalars(select(Lead).where(Lead.contact_id == ana.id)).first()
+    assert {name: getattr(lead, name) for name in lead_rows.COPIED_COLUMNS} == lead_rows.copied_values(ana)

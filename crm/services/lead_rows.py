@@ -54,6 +54,24 @@ def sync(connection, contact_ids: Iterable[int] | None = None) -> None:
         connection.execute(sync_statement(ids[start:start + _BATCH]))
 
 
+def copied_values(contact) -> dict:
+    """COPIED_COLUMNS computed in Python, for writers inserting leads in bulk (`contact`: a Contact,
+    or any object with its attributes, e.g. SimpleNamespace(**row) of a generated row)."""
+    values = {name: getattr(contact, name, None) for name in COPIED_COLUMNS
+              if name not in ("contact_name_key", "contact_archived", "contact_deleted")}
+    values["interest_level"] = values["interest_level"] or 0
+    values["contact_name_key"] = f"{contact.last_name or ''} {contact.first_name or ''}".strip().lower()
+    values["contact_archived"] = getattr(contact, "archived_at", None) is not None
+    values["contact_deleted"] = getattr(contact, "deleted_at", None) is not None
+    return values
+
+
+def sync_unfilled(connection) -> None:
+    """Copy onto the leads that bulk inserts left without copies (their name key is still empty):
+    found by the name index, so this costs nothing when the inserts filled COPIED_COLUMNS."""
+    connection.execute(sync_statement().where(Lead.contact_name_key == ""))
+
+
 def _touched(session: Session) -> list:
     """New leads and contacts whose copied fields changed (ids may not be assigned yet)."""
     new_leads = [item for item in session.new if isinstance(item, Lead)]
