@@ -185,12 +185,8 @@ def _demo_referrals(users: list[User], now) -> None:
         last_name="Offer", street="7 Davis Blvd", city="Tampa", state="FL", zip="33603")
     contact_service.record_lead(consumer, "Seller Inquiry", occurred_at=now - timedelta(hours=2),
                                 message="Cash offer for my house, please call me.")
-    offer = offers.convert_to_appointment(consumer, concierge, now + timedelta(days=2),
-                                          "Seller wants a valuation before listing in spring.")
-    # A demo offer must still be open when a newcomer signs in, long after the 30-minute window.
-    for recipient in offer.recipients:
-        if recipient.status == "Offered":
-            recipient.expires_at = now + timedelta(days=30)
+    offers.convert_to_appointment(consumer, concierge, now + timedelta(days=2),
+                                  "Seller wants a valuation before listing in spring.")
 
 
 def _demo_website_events(now) -> list[dict]:

@@ -4,7 +4,7 @@ Bad parameters are dropped one by one, so the rest of the search still applies.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased
@@ -13,7 +13,7 @@ from crm import clock, fulltext
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, User
 from crm.models import values as v
-from crm.services import action_plans, masking, visibility
+from crm.services import action_plans, local_time, masking, visibility
 from crm.services.contacts import phone_digits
 
 MULTI_VALUE_FILTERS = {
@@ -102,19 +102,6 @@ def _parse_date(raw: str | None) -> date | None:
         return None
 
 
-def activity_window(filters: LeadFilters, now: datetime) -> tuple[datetime | None, datetime | None]:
-    today = datetime.combine(now.date(), time.min)
-    if filters.activity == "Today":
-        return today, None
-    if filters.activity == "This week":
-        return today - timedelta(days=now.weekday()), None
-    if filters.activity == "Last 30 days":
-        return now - timedelta(days=30), None
-    start = datetime.combine(filters.activity_from, time.min) if filters.activity_from else None
-    end = datetime.combine(filters.activity_to + timedelta(days=1), time.min) if filters.activity_to else None
-    return start, end
-
-
 def _prefix(column, prefix: str) -> ColumnElement[bool]:
     """`column` starts with `prefix`, as a range both databases answer from the column's index."""
     return and_(column >= prefix, column < prefix + "\U0010ffff")
@@ -151,7 +138,8 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
         query = query.where(Contact.owner_id.in_(filters.owner_ids))
     if filters.min_interest:
         query = query.where(Contact.interest_level >= filters.min_interest)
-    start, end = activity_window(filters, now)
+    start, end = local_time.activity_window(filters.activity, filters.activity_from, filters.activity_to, now,
+                                            local_time.zone_of(viewer))
     if start:
         query = query.where(Contact.last_activity_at >= start)
     if end:
