@@ -6,6 +6,7 @@ from faker import Faker
 from sqlalchemy import func, insert, select, text, update
 
 from crm import clock
+from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
 from crm.models import values as v
@@ -140,6 +141,7 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
     _demo_referrals(users, now)
     _demo_alerts(users, now)
     _demo_controls(users, now)
+    add_accounts_demo(db.session, {user.email: user for user in users})
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
