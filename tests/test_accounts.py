@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from crm import clock
+from crm import clock, worker
 from crm.extensions import db
-from crm.models import AccountToken, Office, OutboxMessage, User
+from crm.models import AccountToken, AppointmentOffer, Office, OutboxMessage, ServiceZip, User, ZipSponsorship
 from crm.services import delivery, offers, passwords, settings
 from events_support import free_port, smtp_server, text_part
 
@@ -158,6 +158,21 @@ def test_a_deactivated_agent_cannot_sign_in_gets_no_offers_and_keeps_their_conta
 
     assert broker.post(f"/settings/users/{agent.id}/reactivate", {}).status_code == 302
     assert web.post("/login", {"email": agent.email, "password": "demo1234"}).status_code == 302
+
+
+def test_an_offer_waiting_for_a_deactivated_agent_moves_on(login_as, users, make_contact):
+    agent, second = users["agent"], users["agent2"]
+    db.session.add_all([ServiceZip(user_id=agent.id, zip="33602"), ServiceZip(user_id=second.id, zip="33602"),
+                        ZipSponsorship(user_id=agent.id, zip="33602")])
+    contact = make_contact(None, "Olive", "Offer", zip="33602")
+    offer = offers.convert_to_appointment(contact, users["concierge"], clock.now() + timedelta(days=1), "")
+    db.session.commit()
+    assert [r.user_id for r in offer.recipients if r.status == "Offered"] == [agent.id]
+    login_as(users["broker"]).post(f"/settings/users/{agent.id}/deactivate", {})
+    worker.run_once()
+    db.session.expire_all()
+    assert {r.user_id: r.status for r in db.session.get(AppointmentOffer, offer.id).recipients} == {
+        agent.id: "Expired", second.id: "Offered"}
 
 
 def test_the_broker_cannot_deactivate_themselves(login_as, users):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import Contact, Office, User
 from crm.models.values import BUSINESS_SOURCES, CONTACT_SOURCES, ROLES
-from crm.services import activity, local_time, passwords, settings
+from crm.services import activity, local_time, offers, passwords, settings
 from crm.services.errors import FieldError
 
 SOURCE_SETTINGS = {"contact_sources": CONTACT_SOURCES, "business_sources": BUSINESS_SOURCES}
@@ -66,6 +66,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
         raise FieldError("You cannot deactivate yourself.")
     user.is_active_user = active
+    if not active:
+        offers.end_turns_of(user)
     activity.log(None, actor, "User reactivated" if active else "User deactivated", user.email, category="settings")
 
 

@@ -275,6 +275,12 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
                  "as Unclaimed", category="routing")
 
 
+def end_turns_of(user: User) -> None:
+    """A deactivated agent's open turns end now: the worker's next pass moves those offers on."""
+    db.session.execute(update(OfferRecipient).where(OfferRecipient.user_id == user.id, OfferRecipient.status == "Offered")
+                       .values(expires_at=clock.now()).execution_options(synchronize_session=False))
+
+
 def expire_offers() -> int:
     """Worker job: turns whose claim window is over expire and the offer moves on. Returns turns expired."""
     now = clock.now()

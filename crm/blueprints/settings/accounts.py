@@ -1,6 +1,6 @@
 """Settings › Users, Offices and Sources (SPEC §3.8). Bad input re-renders the page (422) with the
 message beside the field and nothing changed."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm.blueprints.settings import bp
@@ -52,16 +52,9 @@ def invite_user():
     return _users_page(invite_form=form, status=422)
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users/<int:user_id>", methods=["POST"])
 def change_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = UserForm(prefix=f"user-{user.id}").with_offices(accounts.all_offices())
     if form.validate_on_submit() and _attempt(form, lambda: accounts.change_role_and_office(
             current_user, user, form.role.data, form.office.data)):
@@ -72,7 +65,7 @@ def change_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
 def set_user_active(user_id: int, action: str):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = UserForm(prefix=f"user-{user.id}").with_offices(accounts.all_offices())
     if form.validate_on_submit() and _attempt(form, lambda: accounts.set_active(
             current_user, user, action == "reactivate")):
@@ -110,7 +103,7 @@ def add_office():
 
 @bp.route("/offices/<int:office_id>", methods=["POST"])
 def change_office(office_id: int):
-    office = db.session.get(Office, office_id) or abort(404)
+    office = db.get_or_404(Office, office_id)
     form = OfficeForm(prefix=f"office-{office.id}")
     if form.validate_on_submit() and _attempt(form, lambda: accounts.update_office(
             current_user, office, form.name.data, form.time_zone.data)):
