@@ -165,8 +165,8 @@ def _send_offer(offer: AppointmentOffer, recipient: OfferRecipient, window: time
               "After that it moves on. The phone number and email are shown once you have claimed it."]
     outbox.enqueue_email(agent.email, subject, "\n".join(lines), kind="offer", user=agent, contact_id=contact.id)
     if agent.phone:
-        outbox.enqueue_sms(agent.phone, f"{subject}. Claim within {plural(minutes, 'minute')}: {link}", kind="offer", user=agent,
-                           contact_id=contact.id)
+        outbox.enqueue_sms(agent.phone, f"{subject}. Claim within {plural(minutes, 'minute')}: {link}",
+                           kind="offer", user=agent, contact_id=contact.id)
 
 
 def _lock_open_offer(offer_id: int) -> bool:
@@ -277,7 +277,8 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
 
 def end_turns_of(user: User) -> None:
     """A deactivated agent's open turns end now: the worker's next pass moves those offers on."""
-    db.session.execute(update(OfferRecipient).where(OfferRecipient.user_id == user.id, OfferRecipient.status == "Offered")
+    db.session.execute(update(OfferRecipient)
+                       .where(OfferRecipient.user_id == user.id, OfferRecipient.status == "Offered")
                        .values(expires_at=clock.now()).execution_options(synchronize_session=False))
 
 
