@@ -12,6 +12,8 @@ from crm.extensions import db
 from crm.models import Contact, Office, User
 from crm.models.org import DEFAULT_TIME_ZONE
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
 
 @cache
 def zone_names() -> frozenset[str]:
@@ -52,23 +54,28 @@ def display(moment: datetime | None, zone: ZoneInfo) -> str:
     if moment is None:
         return "—"
     local = to_local(moment, zone)
-    return f"{local:%b} {local.day}, {local.year} {_clock_time(local)} {local:%Z}"
+    return _written(local, local.tzname())
 
 
 def display_day(moment: datetime, zone: ZoneInfo) -> str:
     """`Nov 21, 2026`: the reader's day of a time."""
     local = to_local(moment, zone)
-    return f"{local:%b} {local.day}, {local.year}"
+    return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
 
 
 def display_time(moment: datetime, zone: ZoneInfo) -> str:
     """`1:02 PM EST`, for a time on a day the reader already knows."""
     local = to_local(moment, zone)
-    return f"{_clock_time(local)} {local:%Z}"
+    return f"{_clock_time(local)} {local.tzname()}"
 
 
 def _clock_time(local: datetime) -> str:
-    return f"{local.hour % 12 or 12}:{local:%M %p}"
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'PM' if local.hour >= 12 else 'AM'}"
+
+
+def _written(local: datetime, abbreviation: str) -> str:
+    """English month names whatever the server's locale; no strftime (slow for a million rows)."""
+    return f"{MONTHS[local.month - 1]} {local.day}, {local.year} {_clock_time(local)} {abbreviation}"
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -98,16 +105,15 @@ class ManyTimes:
 
     def __init__(self, zone: ZoneInfo):
         self.zone = zone
-        self._hours: dict[datetime, tuple[timedelta, str]] = {}
+        self._hours: dict[int, tuple[timedelta, str]] = {}
 
     def __call__(self, moment: datetime | None) -> str | None:
         if moment is None:
             return None
-        hour = moment.replace(minute=0, second=0, microsecond=0)
+        hour = moment.toordinal() * 24 + moment.hour
         known = self._hours.get(hour)
         if known is None:
-            local_hour = to_local(hour, self.zone)
-            known = self._hours[hour] = (local_hour.utcoffset(), local_hour.strftime("%Z"))
+            local_hour = to_local(moment.replace(minute=0, second=0, microsecond=0), self.zone)
+            known = self._hours[hour] = (local_hour.utcoffset(), local_hour.tzname())
         offset, abbreviation = known
-        local = moment + offset
-        return f"{local:%b} {local.day}, {local.year} {_clock_time(local)} {abbreviation}"
+        return _written(moment + offset, abbreviation)
