@@ -105,8 +105,10 @@ def test_preferences_change_the_password_and_the_time_zone(users, page, sign_in)
     ("broker@demo.test", "/settings/sources"),
     ("agent@demo.test", "/preferences"),
 ])
-def test_the_new_pages_have_no_serious_accessibility_violations(users, page, sign_in, email, path):
+def test_the_new_pages_have_no_serious_accessibility_violations_and_fit_a_laptop(users, page, sign_in, email, path):
+    page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(email, path)
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()

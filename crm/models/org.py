@@ -27,13 +27,12 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20), index=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
+    password_hash: Mapped[str] = mapped_column(String(256))  # empty: invited, no password chosen yet
     is_active_user: Mapped[bool] = mapped_column(default=True)
     guaranteed_display: Mapped[bool] = mapped_column(default=False)
     digest_emails: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the office's zone
-    password_set_at: Mapped[datetime | None]  # None: invited, no password chosen yet
     last_offered_at: Mapped[datetime | None]
     last_digest_at: Mapped[datetime | None]
     last_routed_at: Mapped[datetime | None]  # round robin of new website contacts (SPEC §5)
@@ -47,7 +46,6 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
-        self.password_set_at = clock.now()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -11,7 +11,6 @@ from datetime import timedelta, timezone
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
-from werkzeug.security import generate_password_hash
 
 from crm import clock
 from crm.extensions import db
@@ -123,7 +122,3 @@ def end_other_sessions(user: User) -> None:
     `crm.services.sessions.end_other_sessions(user)` once that is merged (until then sessions
     are signed cookies and there is nothing on the server to end)."""
 
-
-def unusable_password_hash() -> str:
-    """For an invited user until they choose a password: no password matches it."""
-    return generate_password_hash(secrets.token_urlsafe(32))

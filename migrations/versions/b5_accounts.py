@@ -18,8 +18,6 @@ def upgrade():
                                       server_default="America/New_York"))
     with op.batch_alter_table("users") as batch_op:
         batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("password_set_at", sa.DateTime(), nullable=True))
-    op.execute("UPDATE users SET password_set_at = created_at")
     op.create_table(
         "account_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,7 +43,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_account_tokens_user_id"))
     op.drop_table("account_tokens")
     with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_column("password_set_at")
         batch_op.drop_column("time_zone")
     with op.batch_alter_table("offices") as batch_op:
         batch_op.drop_column("time_zone")
