@@ -6,6 +6,7 @@ from faker import Faker
 from sqlalchemy import func, insert, select, text, update
 
 from crm import clock, demo_leads
+from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
 from crm.models import values as v
@@ -141,6 +142,7 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
     _demo_alerts(users, now)
     _demo_controls(users, now)
     demo_leads.add_demo(db.session, users)
+    add_accounts_demo(db.session, {user.email: user for user in users})
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
@@ -186,12 +188,8 @@ def _demo_referrals(users: list[User], now) -> None:
         last_name="Offer", street="7 Davis Blvd", city="Tampa", state="FL", zip="33603")
     contact_service.record_lead(consumer, "Seller Inquiry", occurred_at=now - timedelta(hours=2),
                                 message="Cash offer for my house, please call me.")
-    offer = offers.convert_to_appointment(consumer, concierge, now + timedelta(days=2),
-                                          "Seller wants a valuation before listing in spring.")
-    # A demo offer must still be open when a newcomer signs in, long after the 30-minute window.
-    for recipient in offer.recipients:
-        if recipient.status == "Offered":
-            recipient.expires_at = now + timedelta(days=30)
+    offers.convert_to_appointment(consumer, concierge, now + timedelta(days=2),
+                                  "Seller wants a valuation before listing in spring.")
 
 
 def _demo_website_events(now) -> list[dict]:

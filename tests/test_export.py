@@ -103,8 +103,8 @@ def test_one_row_per_lead_within_the_date_range(login_as, users, make_contact):
         f"/contacts/export.csv?{_query('name', 'inquiry_type', 'lead_date', 'mls_number', rows='lead', order_by='lead_date', order='asc')}"
         "&from=2026-02-05&to=2026-02-20"))
     assert rows == [["Name", "Inquiry Type", "Lead Date", "MLS Number"],
-                    ["Lena Leads", "Showing Request", "2026-02-10 12:00", "T10"],
-                    ["Lena Leads", "Property Inquiry", "2026-02-20 12:00", "T20"]]
+                    ["Lena Leads", "Showing Request", "Feb 10, 2026 7:00 AM EST", "T10"],  # the viewer's zone
+                    ["Lena Leads", "Property Inquiry", "Feb 20, 2026 7:00 AM EST", "T20"]]
     contact_rows = _rows(login_as(users["manager"]).get(
         f"/contacts/export.csv?{_query('name', 'lead_count')}&from=2026-02-05&to=2026-02-06"))
     assert contact_rows == [["Name", "Leads"]]

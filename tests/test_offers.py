@@ -2,7 +2,8 @@
 moving the offer on (test clock, run by the worker), `Unclaimed`, refusals that are logged and change
 nothing, rebroadcast, and the atomic claim under real concurrent HTTP requests."""
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -80,7 +81,9 @@ def test_conversion_offers_the_first_agent_by_email_and_text(login_as, users, le
     assert response.status_code == 302
     assert "offered to Avery Agent, who has 30 minutes" in concierge.get("/concierge/").get_data(as_text=True)
     offer = db.session.scalar(db.select(AppointmentOffer).where(AppointmentOffer.contact_id == lead.id))
-    assert (offer.status, offer.mode, offer.appointment_at.strftime("%H:%M")) == ("Open", "sequential", "10:30")
+    entered_in_office_zone = datetime.combine(tomorrow.date(), time(10, 30), ZoneInfo("America/New_York"))
+    assert (offer.status, offer.mode) == ("Open", "sequential")
+    assert offer.appointment_at == entered_in_office_zone.astimezone(timezone.utc).replace(tzinfo=None)
     assert [(r.user.email, r.status) for r in offer.recipients] == [
         ("agent2@demo.test", "Offered"), ("agent@demo.test", "Waiting")]
     assert offer.recipients[0].expires_at - offer.recipients[0].offered_at == timedelta(minutes=30)
@@ -190,7 +193,7 @@ def test_claim_after_expiry_is_refused_logged_and_changes_nothing(login_as, user
         response = client.post(f"/offers/{offer.id}/claim")
 
     assert response.status_code == 409
-    assert "Your claim window ended at 09:30" in response.get_data(as_text=True)
+    assert "Your claim window ended at 4:30 AM EST" in response.get_data(as_text=True)
     assert _owner_and_offer_state(lead, offer) == before
     assert routing_actions(lead)[-1] == "Claim refused"
 

@@ -243,7 +243,7 @@ def test_not_workable_lands_in_the_owners_inactive_leads(login_as, users, make_c
 
 
 @pytest.mark.parametrize("form, field_error", [
-    ({"date": "2030-03-01", "time": "08:59"}, "The appointment must be in the future."),
+    ({"date": "2030-03-01", "time": "03:59"}, "The appointment must be in the future."),  # EST: 08:59 UTC
     ({"date": "2030-02-27", "time": "10:00"}, "The appointment must be in the future."),
     ({"date": "", "time": "10:00"}, "Enter the appointment&#39;s date."),
     ({"date": "2030-03-02", "time": ""}, "Enter the appointment&#39;s time."),

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from crm.extensions import login_manager
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.forgot_password", "auth.set_password", "static"}
 PUBLIC_BLUEPRINTS = {"api"}  # the events API authenticates with API keys
 
 

@@ -9,11 +9,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from crm import clock
 from crm.extensions import db
 
+DEFAULT_TIME_ZONE = "America/New_York"
+
 
 class Office(db.Model):
     __tablename__ = "offices"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE,
+                                           server_default=DEFAULT_TIME_ZONE)  # an IANA name (SPEC §3.9)
 
 
 class User(UserMixin, db.Model):
@@ -23,11 +27,12 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20), index=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
+    password_hash: Mapped[str] = mapped_column(String(256))  # empty: invited, no password chosen yet
     is_active_user: Mapped[bool] = mapped_column(default=True)
     guaranteed_display: Mapped[bool] = mapped_column(default=False)
     digest_emails: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(40))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the office's zone
     last_offered_at: Mapped[datetime | None]
     last_digest_at: Mapped[datetime | None]
     last_routed_at: Mapped[datetime | None]  # round robin of new website contacts (SPEC §5)
@@ -65,3 +70,17 @@ class ZipSponsorship(db.Model):
     __tablename__ = "zip_sponsorships"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+
+class AccountToken(db.Model):
+    """An invitation or password-reset link (SPEC §3.8): one use, expiring, only its hash stored."""
+    __tablename__ = "account_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "invitation" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    user: Mapped[User] = relationship()

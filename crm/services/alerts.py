@@ -17,6 +17,7 @@ from crm.extensions import db
 from crm.models import Contact, Lead, User
 from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
 from crm.services import activity, masking, outbox
+from crm.wording import plural
 
 DIGEST_INTERVAL = timedelta(hours=1)
 DIGEST_MAX_LEADS = 200
@@ -164,10 +165,6 @@ def _pending_leads(owner_id: int) -> list[tuple[int, int]]:
     return list(db.session.execute(query).all())
 
 
-def _plural(count: int, word: str, plural: str) -> str:
-    return f"{count} {word if count == 1 else plural}"
-
-
 def _digest_email(owner: User, pending: list[tuple[int, int]]) -> None:
     shown = [lead_id for lead_id, _contact_id in pending[:DIGEST_MAX_LEADS]]
     query = (select(Lead, Contact, masking.unmasked_condition(owner)).join(Contact, Contact.id == Lead.contact_id)
@@ -181,8 +178,8 @@ def _digest_email(owner: User, pending: list[tuple[int, int]]) -> None:
     contact_count = len({contact_id for _lead_id, contact_id in pending})
     context = dict(owner=owner, groups=list(groups.values()), more=len(pending) - len(shown),
                    leads_url=current_app.config["BASE_URL"] + "/contacts")
-    subject = (f"Lead digest: {_plural(len(pending), 'website activity', 'website activities')} "
-               f"from {_plural(contact_count, 'contact', 'contacts')}")
+    subject = (f"Lead digest: {plural(len(pending), 'website activity', 'website activities')} "
+               f"from {plural(contact_count, 'contact')}")
     outbox.enqueue_email(owner.email, subject, render_template("emails/lead_digest.txt", **context),
                          render_template("emails/lead_digest.html", **context), kind="digest", user=owner)
 

@@ -8,16 +8,18 @@ a masked value never reaches Python. Text that a spreadsheet would run as a form
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
+from functools import partial
 from typing import Callable, Iterator
 
-from sqlalchemy import ColumnElement, Select, String, case, cast, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, update
 
 from crm import clock
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, ContactEmail, ContactPhone, Lead, User
 from crm.models.values import MASK
-from crm.services import action_plans, lead_search, masking, settings
+from crm.services import action_plans, lead_search, local_time, masking, settings
+from crm.wording import plural
 
 BOM = "\ufeff"  # Excel reads the file as UTF-8 only with it
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -36,6 +38,7 @@ class Column:
     per_lead: bool = False  # only when each row is one lead
     joins: tuple = ()  # aggregated subqueries the expression reads
     free_text: bool = False  # may hold a phone or email the consumer typed: redacted when masked
+    moment: bool = False  # a date and time: written in the viewer's zone (SPEC §3.9)
 
 
 def _all_values(model):
@@ -54,11 +57,6 @@ def _masked(values: ColumnElement, viewer: User) -> ColumnElement:
 
 def _attribute(column):
     return lambda _viewer, _now: column
-
-
-def _minute(column):
-    """A date and time as text to the minute, formatted by the database (no per-row parsing)."""
-    return lambda _viewer, _now: func.substr(cast(column, String), 1, 16)
 
 
 def _yes_no(column):
@@ -88,7 +86,7 @@ COLUMNS: dict[str, Column] = {column.key: column for column in (
     Column("owner", "Owner", _attribute(User.name)),
     Column("action_plan", "Action Plan", lambda _viewer, now: action_plans.plan_status_label(now)),
     Column("last_inquiry_type", "Last Inquiry", _attribute(Contact.last_inquiry_type)),
-    Column("last_inquiry_at", "Last Inquiry Date", _minute(Contact.last_inquiry_at)),
+    Column("last_inquiry_at", "Last Inquiry Date", _attribute(Contact.last_inquiry_at), moment=True),
     Column("lead_count", "Leads", _attribute(Contact.lead_count)),
     Column("buy_sell_rent", "Buy/Sell/Rent", _attribute(Contact.buy_sell_rent)),
     Column("financing", "Financing", _attribute(Contact.financing)),
@@ -98,9 +96,9 @@ COLUMNS: dict[str, Column] = {column.key: column for column in (
     Column("loan_officer_email", "Loan Officer Email",
            lambda viewer, _now: _masked(Contact.loan_officer_email, viewer)),
     Column("is_client", "Client", _yes_no(Contact.is_client)),
-    Column("created_at", "Created", _minute(Contact.created_at)),
+    Column("created_at", "Created", _attribute(Contact.created_at), moment=True),
     Column("inquiry_type", "Inquiry Type", _attribute(Lead.inquiry_type), per_lead=True),
-    Column("lead_date", "Lead Date", _minute(Lead.occurred_at), per_lead=True),
+    Column("lead_date", "Lead Date", _attribute(Lead.occurred_at), moment=True, per_lead=True),
     Column("lead_source", "Lead Source", _attribute(Lead.source), per_lead=True),
     Column("message", "Message", _attribute(Lead.message), per_lead=True, free_text=True),
     Column("property_street", "Property Street", _attribute(Lead.property_street), per_lead=True),
@@ -185,12 +183,6 @@ def parse_options(args) -> tuple[ExportOptions, dict[str, str]]:
     return options, errors
 
 
-def _date_window(options: ExportOptions) -> tuple[datetime | None, datetime | None]:
-    start = datetime.combine(options.date_from, time.min) if options.date_from else None
-    end = datetime.combine(options.date_to + timedelta(days=1), time.min) if options.date_to else None
-    return start, end
-
-
 def _free_text_indexes(viewer: User, options: ExportOptions) -> list[int]:
     """Where free text must be redacted row by row: only agents see masked contacts."""
     if viewer.role != "agent":
@@ -206,9 +198,10 @@ def export_query(viewer: User, filters: lead_search.LeadFilters, options: Export
     query = base.with_only_columns(*expressions).outerjoin(User, User.id == Contact.owner_id)
     for values in dict.fromkeys(join for key in options.columns for join in COLUMNS[key].joins):
         query = query.outerjoin(values, values.c.contact_id == Contact.id)
-    start, end = _date_window(options)
+    zone = local_time.zone_of(viewer)
+    start, end = local_time.activity_window(None, options.date_from, options.date_to, now, zone)
     if options.per_lead:  # the leads the screen lists: their own type and date select them too
-        query = lead_search.lead_level(query.join(Lead, Lead.contact_id == Contact.id), filters, now)
+        query = lead_search.lead_level(query.join(Lead, Lead.contact_id == Contact.id), filters, now, zone)
         query = query.where(Lead.occurred_at >= start) if start else query
         query = query.where(Lead.occurred_at < end) if end else query
     elif start or end:
@@ -247,19 +240,25 @@ def csv_chunks(viewer: User, filters: lead_search.LeadFilters, options: ExportOp
     The query is built now, while the viewer is loaded; it runs as the response streams."""
     query = export_query(viewer, filters, options, clock.now()).execution_options(yield_per=CHUNK_ROWS)
     header = [COLUMNS[key].label for key in options.columns]
-    return _stream(query, header, _free_text_indexes(viewer, options), log_entry_id)
+    readable = partial(_readable, free_text_indexes=_free_text_indexes(viewer, options),
+                       moment_indexes=[index for index, key in enumerate(options.columns) if COLUMNS[key].moment],
+                       show_time=local_time.ManyTimes(local_time.zone_of(viewer)))
+    return _stream(query, header, readable, log_entry_id)
 
 
-def _redacted(row, free_text_indexes: list[int]) -> list:
-    """A row ending in its `unmasked` flag, without the flag, its free text redacted when masked."""
-    values = list(row[:-1])
-    if not row[-1]:
+def _readable(row, free_text_indexes: list[int], moment_indexes: list[int], show_time) -> list:
+    """A row with its times in the viewer's zone; a row that ends in its `unmasked` flag (when
+    free text may need redacting) without the flag, its free text redacted when masked."""
+    values = list(row)
+    for index in moment_indexes:
+        values[index] = show_time(values[index])
+    if free_text_indexes and not values.pop():
         for index in free_text_indexes:
             values[index] = masking.redact_patterns(values[index])
     return values
 
 
-def _stream(query: Select, header: list[str], free_text_indexes: list[int],
+def _stream(query: Select, header: list[str], readable: Callable[..., list],
             log_entry_id: int | None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -269,14 +268,12 @@ def _stream(query: Select, header: list[str], free_text_indexes: list[int],
     for partition in db.session.connection().execute(query).partitions():
         buffer.seek(0)
         buffer.truncate()
-        if free_text_indexes:
-            partition = [_redacted(row, free_text_indexes) for row in partition]
-        writer.writerows([list(map(neutralise, row)) for row in partition])
+        writer.writerows([list(map(neutralise, readable(row))) for row in partition])
         count += len(partition)
         yield buffer.getvalue()
     if log_entry_id is not None:
         db.session.execute(update(ActivityLog).where(ActivityLog.id == log_entry_id)
-                           .values(detail=ActivityLog.detail + f"; {count} {'row' if count == 1 else 'rows'}"))
+                           .values(detail=ActivityLog.detail + f"; {plural(count, 'row')}"))
         db.session.commit()
 
 

@@ -7,8 +7,9 @@ remembered in `dropped`), so the rest of the search still applies.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
@@ -17,7 +18,7 @@ from crm import clock, fulltext
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, User
 from crm.models import values as v
-from crm.services import action_plans, masking, visibility
+from crm.services import action_plans, local_time, masking, visibility
 from crm.services.contacts import phone_digits
 
 # URL name -> (label, contact column, lead copy, allowed values or None for the broker's own list)
@@ -173,19 +174,10 @@ def cursor_of(lead: Lead) -> str:
     return cursor_text(lead.occurred_at, lead.id)
 
 
-def activity_window(filters: LeadFilters, now: datetime) -> tuple[datetime | None, datetime | None]:
-    today = datetime.combine(now.date(), time.min)
-    if filters.activity == "Today":
-        return today, None
-    if filters.activity == "This week":
-        return today - timedelta(days=now.weekday()), None
-    if filters.activity == "Last 30 days":
-        return now - timedelta(days=30), None
+def activity_window(filters: LeadFilters, now: datetime, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     if filters.reversed_range:
         return None, None  # the screen says so instead of showing nothing
-    start = datetime.combine(filters.activity_from, time.min) if filters.activity_from else None
-    end = datetime.combine(filters.activity_to + timedelta(days=1), time.min) if filters.activity_to else None
-    return start, end
+    return local_time.activity_window(filters.activity, filters.activity_from, filters.activity_to, now, zone)
 
 
 def _prefix(column, prefix: str) -> ColumnElement[bool]:
@@ -230,11 +222,12 @@ def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *mls, *own)
 
 
-def lead_level(query: Select, filters: LeadFilters, now: datetime, lead=Lead) -> Select:
-    """What selects leads by the lead's own type and date (`lead`: Lead or an alias)."""
+def lead_level(query: Select, filters: LeadFilters, now: datetime, zone: ZoneInfo, lead=Lead) -> Select:
+    """What selects leads by the lead's own type and date (`lead`: Lead or an alias); days are the
+    viewer's (`zone`)."""
     if filters.inquiry_types:
         query = query.where(lead.inquiry_type.in_(filters.inquiry_types))
-    start, end = activity_window(filters, now)
+    start, end = activity_window(filters, now, zone)
     if start:
         query = query.where(lead.occurred_at >= start)
     if end:
@@ -258,7 +251,7 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
             or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
     if filters.keyword:
         query = query.where(lead_keyword_condition(viewer, filters.keyword))
-    return lead_level(query, filters, now)
+    return lead_level(query, filters, now, local_time.zone_of(viewer))
 
 
 def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Select:
@@ -268,7 +261,7 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
         query = query.where(MULTI_VALUE_FILTERS[name][1].in_(chosen))
     if filters.inquiry_types or filters.activity or filters.activity_from or filters.activity_to:
         matching = aliased(Lead)
-        query = query.where(exists(lead_level(select(matching.id), filters, now, matching)
+        query = query.where(exists(lead_level(select(matching.id), filters, now, local_time.zone_of(viewer), matching)
                                    .where(matching.contact_id == Contact.id)))
     if filters.action_plan:
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
@@ -383,7 +376,7 @@ def _search_contacts(viewer: User, filters: LeadFilters, page_size: int) -> Lead
              .order_by(*_ordering(filters, SORTS[filters.sort][2](now), Contact.id))
              .limit(page_size).offset((page - 1) * page_size))
     found = db.session.execute(query).all()
-    latest = _latest_matching_leads(filters, [contact.id for contact, *_ in found], now)
+    latest = _latest_matching_leads(filters, [contact.id for contact, *_ in found], now, local_time.zone_of(viewer))
     rows = []
     for contact, owner, request, unmasked in found:
         lead, matched = latest.get(contact.id, (None, 0))
@@ -392,7 +385,7 @@ def _search_contacts(viewer: User, filters: LeadFilters, page_size: int) -> Lead
     return LeadPage(rows=rows, total=total, page=page, page_size=page_size, grouped=True)
 
 
-def _latest_matching_leads(filters: LeadFilters, contact_ids: list[int], now: datetime) -> dict:
+def _latest_matching_leads(filters: LeadFilters, contact_ids: list[int], now: datetime, zone: ZoneInfo) -> dict:
     """For each contact: its latest lead matching the lead-level filters, and how many matched."""
     if not contact_ids:
         return {}
@@ -401,6 +394,6 @@ def _latest_matching_leads(filters: LeadFilters, contact_ids: list[int], now: da
         func.row_number().over(partition_by=Lead.contact_id,
                                order_by=(Lead.occurred_at.desc(), Lead.id.desc())).label("rank"),
         func.count(literal(1)).over(partition_by=Lead.contact_id).label("matched"),
-    ).where(Lead.contact_id.in_(contact_ids)), filters, now).subquery()
+    ).where(Lead.contact_id.in_(contact_ids)), filters, now, zone).subquery()
     query = select(Lead, ranked.c.matched).join(ranked, ranked.c.lead_id == Lead.id).where(ranked.c.rank == 1)
     return {lead.contact_id: (lead, matched) for lead, matched in db.session.execute(query)}

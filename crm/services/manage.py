@@ -14,6 +14,7 @@ from crm.extensions import db
 from crm.models import ActionPlan, Contact, ContactShare, ContactTask, ManageRequest, User
 from crm.services import action_plans, activity, export, offers, outbox, requests, settings, trash, visibility
 from crm.services.errors import FieldError
+from crm.wording import plural
 
 BULK_LIMIT = 500
 
@@ -147,8 +148,8 @@ def rebroadcast(contact: Contact, actor: User, _agent=None) -> str:
         raise ManageError(str(error)) from error
     if offer.status == "Unclaimed":
         return f"No other active agent serves {contact.name}'s zip code: the lead is back in the concierge queue."
-    return (f"{contact.name} was offered to {len(offer.recipients)} eligible "
-            f"{'agent' if len(offer.recipients) == 1 else 'agents'} at once; the first to claim gets it.")
+    return (f"{contact.name} was offered to {plural(len(offer.recipients), 'eligible agent')} at once; "
+            "the first to claim gets it.")
 
 
 def share(contact: Contact, actor: User, agent: User) -> str:
@@ -190,9 +191,9 @@ class BulkResult:
     def summary(self, label: str) -> str:
         parts = []
         if self.done:
-            parts.append(f"{label}: done for {self.done} {'contact' if self.done == 1 else 'contacts'}.")
+            parts.append(f"{label}: done for {plural(self.done, 'contact')}.")
         if self.requested:
-            parts.append(f"{label}: {self.requested} {'request' if self.requested == 1 else 'requests'} "
+            parts.append(f"{label}: {plural(self.requested, 'request')} "
                          "sent to your manager.")
         parts += self.refused
         return " ".join(parts) or "Nothing was selected."

@@ -21,8 +21,9 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
-from crm.services import activity, masking, outbox, referrals, settings, visibility
+from crm.services import activity, local_time, masking, outbox, referrals, settings, visibility
 from crm.services.errors import FieldError
+from crm.wording import plural
 
 TIER_NAMES = ("sponsors the zip", "Guaranteed Display", "serves the zip")
 RANKING_NAMES_LOGGED = 20
@@ -88,8 +89,9 @@ def convert_to_appointment(contact: Contact, actor: User, appointment_at: dateti
     if contact.lead_status != "Active":
         raise OfferError("Only an Active lead can be converted: set its Lead Status to Active first.")
     contact.lead_type = "Appointment"
-    activity.log(contact, actor, "Converted",
-                 f"Converted into an appointment on {appointment_at:%b %d, %Y at %H:%M}", category="routing")
+    activity.log(contact, actor, "Converted", "Converted into an appointment on "
+                 f"{local_time.display(appointment_at, local_time.appointment_zone(contact, actor))}",
+                 category="routing")
     return _open_offer(contact, actor, "sequential", ranked_agents(zip_code), zip_code, appointment_at, note)
 
 
@@ -145,10 +147,11 @@ def _send_offer(offer: AppointmentOffer, recipient: OfferRecipient, window: time
     contact, agent = offer.contact, recipient.user
     link = f"{current_app.config['BASE_URL']}/offers/{offer.id}"
     minutes = int(window.total_seconds() // 60)
+    zone = local_time.zone_of(agent)
     place = ", ".join(part for part in (contact.street, contact.city, contact.zip) if part)
     if offer.appointment_at:
-        what = f"An appointment on {offer.appointment_at:%b %d, %Y at %H:%M}"
-        subject = f"Appointment offer: {contact.name} ({offer.appointment_at:%b %d %H:%M})"
+        when = local_time.display(offer.appointment_at, zone)
+        what, subject = f"An appointment on {when}", f"Appointment offer: {contact.name} ({when})"
     else:
         what = "A lead, offered to every eligible agent at once (the first to claim gets it),"
         subject = f"Lead offer: {contact.name}"
@@ -157,12 +160,13 @@ def _send_offer(offer: AppointmentOffer, recipient: OfferRecipient, window: time
              f"Property: {place or 'no address'}"]
     if note:
         lines.append(f"Note from the concierge: {note}")
-    lines += ["", f"Claim or decline it within {minutes} minutes (until {recipient.expires_at:%H:%M}): {link}",
+    lines += ["", f"Claim or decline it within {plural(minutes, 'minute')} "
+              f"(until {local_time.display_time(recipient.expires_at, zone)}): {link}",
               "After that it moves on. The phone number and email are shown once you have claimed it."]
     outbox.enqueue_email(agent.email, subject, "\n".join(lines), kind="offer", user=agent, contact_id=contact.id)
     if agent.phone:
-        outbox.enqueue_sms(agent.phone, f"{subject}. Claim within {minutes} min: {link}", kind="offer", user=agent,
-                           contact_id=contact.id)
+        outbox.enqueue_sms(agent.phone, f"{subject}. Claim within {plural(minutes, 'minute')}: {link}",
+                           kind="offer", user=agent, contact_id=contact.id)
 
 
 def _lock_open_offer(offer_id: int) -> bool:
@@ -234,7 +238,8 @@ def _refusal(offer: AppointmentOffer, recipient: OfferRecipient | None, user: Us
     if recipient.status == "Declined":
         return "You declined this offer: it has moved on."
     if recipient.status in ("Expired", "Offered") and recipient.expires_at and recipient.expires_at <= now:
-        return f"Your claim window ended at {recipient.expires_at:%H:%M}: the offer has moved on."
+        return ("Your claim window ended at "
+                f"{local_time.display_time(recipient.expires_at, local_time.zone_of(user))}: the offer has moved on.")
     if offer.status == "Unclaimed":
         return "This offer is closed: nobody claimed it in time."
     return f"This offer can no longer be answered ({action.lower()} refused)."
@@ -270,6 +275,13 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
                  "as Unclaimed", category="routing")
 
 
+def end_turns_of(user: User) -> None:
+    """A deactivated agent's open turns end now: the worker's next pass moves those offers on."""
+    db.session.execute(update(OfferRecipient)
+                       .where(OfferRecipient.user_id == user.id, OfferRecipient.status == "Offered")
+                       .values(expires_at=clock.now()).execution_options(synchronize_session=False))
+
+
 def expire_offers() -> int:
     """Worker job: turns whose claim window is over expire and the offer moves on. Returns turns expired."""
     now = clock.now()
@@ -302,9 +314,9 @@ def time_left(expires_at: datetime, now: datetime) -> str:
     """"12 minutes left", rounded up (a turn is never shown as over while it is not)."""
     minutes = max(0, math.ceil((expires_at - now).total_seconds() / 60))
     if minutes < 120:
-        return f"{minutes} {'minute' if minutes == 1 else 'minutes'} left"
+        return f"{plural(minutes, 'minute')} left"
     hours = minutes // 60
-    return f"{hours} hours left" if hours < 48 else f"{hours // 24} days left"
+    return f"{plural(hours, 'hour')} left" if hours < 48 else f"{plural(hours // 24, 'day')} left"
 
 
 @dataclass

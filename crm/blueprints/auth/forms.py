@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, InputRequired, Length
 
 
 class LoginForm(FlaskForm):
@@ -11,3 +11,16 @@ class LoginForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """An empty form: a CSRF token for buttons that post."""
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", [InputRequired("Enter your email."), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", [InputRequired("Enter a new password."), Length(max=200)])
+    confirm_password = PasswordField("Confirm password", [InputRequired("Type the new password again.")])
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField("Current password", [InputRequired("Enter your current password.")])

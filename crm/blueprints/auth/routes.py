@@ -5,14 +5,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm import hx
 from crm.blueprints.auth import bp
-from crm.blueprints.auth.forms import ButtonForm, LoginForm
+from crm.blueprints.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from crm.extensions import db, login_manager
 from crm.models import User
+from crm.services import passwords
+from crm.services.errors import FieldError
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """A deactivated user's open sessions end with their next request."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active_user else None
 
 
 @login_manager.unauthorized_handler
@@ -54,3 +58,39 @@ def logout():
     if ButtonForm().validate_on_submit():
         logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        passwords.send_reset_link(form.email.data)
+        db.session.commit()
+        flash("If an account uses that email, a link to reset its password is on its way. "
+              "Check your inbox.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """The page an invitation or reset link opens: `New password`, `Confirm password`, `Set password`."""
+    form = SetPasswordForm()
+    try:
+        link = passwords.link_token(token)
+    except FieldError as error:
+        return render_template("auth/set_password.html", form=None, refused=str(error)), 410
+    if form.validate_on_submit():
+        try:
+            user = passwords.set_password_with_link(token, form.new_password.data, form.confirm_password.data)
+        except FieldError as error:
+            db.session.rollback()
+            if not error.field:
+                return render_template("auth/set_password.html", form=None, refused=str(error)), 410
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Your password is set. Sign in with {user.email} and your new password.", "success")
+            return redirect(url_for("auth.login"))
+    status = 422 if form.errors else 200
+    return render_template("auth/set_password.html", form=form, link=link), status

@@ -13,7 +13,8 @@ from crm.blueprints.guards import roles_required
 from crm.blueprints.lookups import page_number, visible_contact_or_404
 from crm.extensions import db
 from crm.models.values import LEAD_STATUSES
-from crm.services import activity, offers, referrals
+from crm.services import activity, local_time, offers, referrals
+from crm.wording import plural
 
 
 @bp.before_request
@@ -73,15 +74,15 @@ def _conversion_message(offer) -> str:
         return f"{name} is converted, but no active agent serves its zip code: it is Unclaimed in the queue."
     offered = next(r for r in offer.recipients if r.status == "Offered")
     minutes = int((offered.expires_at - offered.offered_at).total_seconds() // 60)
-    return f"{name} is converted: offered to {offered.user.name}, who has {minutes} minutes to claim it."
+    return f"{name} is converted: offered to {offered.user.name}, who has {plural(minutes, 'minute')} to claim it."
 
 
 @bp.route("/<int:contact_id>/convert", methods=["GET", "POST"])
 def convert(contact_id: int):
     contact = visible_contact_or_404(contact_id)
-    form = ConvertForm()
+    form, zone = ConvertForm(), local_time.appointment_zone(contact, current_user)
     if form.validate_on_submit():
-        appointment_at = datetime.combine(form.date.data, form.time.data)
+        appointment_at = local_time.to_utc(datetime.combine(form.date.data, form.time.data), zone)
         try:
             offer = offers.convert_to_appointment(contact, current_user, appointment_at, form.note.data)
         except offers.OfferError as error:
@@ -92,7 +93,7 @@ def convert(contact_id: int):
             flash(_conversion_message(offer), "success")
             return redirect(url_for("concierge.queue"))
     status = 422 if form.errors else 200
-    return render_template("concierge/convert.html", contact=contact, form=form), status
+    return render_template("concierge/convert.html", contact=contact, form=form, zone=zone), status
 
 
 @bp.route("/<int:contact_id>/routing")
