@@ -7,7 +7,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "b5_accounts"
-down_revision = "a0969579359a"
+down_revision = "b1_leads_rows"
 branch_labels = None
 depends_on = None
 
