@@ -52,6 +52,7 @@ class LeadFilters:
     activity_from: date | None = None
     activity_to: date | None = None
     keyword: str = ""
+    archived: bool = False  # the `Archived` choice lists archived contacts instead (SPEC §3.10)
     sort: str = DEFAULT_SORT
     direction: str = DEFAULT_DIRECTION
     page: int = 1
@@ -76,6 +77,7 @@ class LeadFilters:
         filters.activity_from = _parse_date(args.get("activity_from"))
         filters.activity_to = _parse_date(args.get("activity_to"))
         filters.keyword = (args.get("keyword") or "").strip()[:100]
+        filters.archived = args.get("archived") == "1"
         sort = args.get("sort", DEFAULT_SORT)
         filters.sort = sort if sort in SORTS else DEFAULT_SORT
         direction = args.get("dir", DEFAULT_DIRECTION)
@@ -139,7 +141,8 @@ def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
 
 
 def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Select:
-    query = visibility.visible_contacts(viewer).where(Contact.archived_at.is_(None))
+    archived = visibility.archived_condition(viewer) if filters.archived else Contact.archived_at.is_(None)
+    query = visibility.visible_contacts(viewer).where(archived)
     for name, chosen in filters.values.items():
         query = query.where(MULTI_VALUE_FILTERS[name][0].in_(chosen))
     if filters.inquiry_types:

@@ -22,3 +22,16 @@ def visible_contacts(viewer: User) -> Select:
 
 def get_visible_contact(viewer: User, contact_id: int) -> Contact | None:
     return db.session.scalar(visible_contacts(viewer).where(Contact.id == contact_id))
+
+
+def may_list_archived(viewer: User) -> bool:
+    """Leads' `Archived` choice (SPEC §3.10): managers and up, and agents for their own contacts."""
+    return viewer.role in ("agent", "manager", "broker")
+
+
+def archived_condition(viewer: User) -> ColumnElement[bool]:
+    """The archived contacts the `Archived` choice lists, within what the viewer sees."""
+    if not may_list_archived(viewer):
+        return false()
+    mine = Contact.owner_id == viewer.id if viewer.role == "agent" else true()
+    return Contact.archived_at.is_not(None) & mine

@@ -25,7 +25,8 @@ def index():
                           owners=_owner_choices(), values=v, args=request.args,
                           contact_sources=settings.get("contact_sources"),
                           business_sources=settings.get("business_sources"),
-                          leads_controls=manage.leads_controls(current_user))
+                          leads_controls=manage.leads_controls(current_user),
+                          may_list_archived=visibility.may_list_archived(current_user))
 
 
 def _owner_choices() -> list[tuple[int, str]]:
