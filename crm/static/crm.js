@@ -40,7 +40,7 @@ document.documentElement.classList.add("js");
     nav.classList.toggle("open", open);
   }
   toggle.addEventListener("click", function () { setOpen(toggle.getAttribute("aria-expanded") !== "true"); });
-  nav.addEventListener("keydown", function (event) {
+  document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && nav.classList.contains("open")) { setOpen(false); toggle.focus(); }
   });
 })();

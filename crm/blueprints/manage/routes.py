@@ -138,6 +138,9 @@ def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = 
 @bp.route("/compliance")
 @roles_required("manager", "broker")
 def compliance():
-    return render_template("manage/compliance.html", agents=action_plans.compliance(current_user),
-                           ignored=action_plans.ignored_referrals(current_user),
+    agents = action_plans.compliance(current_user)
+    agent = next((row for row in agents if row.agent_id == request.args.get("agent", type=int)), None)
+    return render_template("manage/compliance.html", agents=agents, agent=agent,
+                           ignored=action_plans.ignored_referrals(current_user,
+                                                                  agent_id=agent.agent_id if agent else None),
                            days_allowed=settings.get("days_allowed_ignored"))
