@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 
 from crm import clock
 from crm.models.values import MASK
-from crm.services import offers
+from crm.services import manage, offers
 from crm.services.alerts import search_summary
 from crm.services.contacts import phone_digits
 
@@ -60,6 +60,6 @@ def offers_waiting() -> int:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary,
-                                offers_waiting=offers_waiting)
+                                offers_waiting=offers_waiting, approval_question=manage.approval_question)
     app.jinja_env.filters.update(dt=datetime_display, stars=stars, as_options=as_options, tel_link=tel_link,
                                  mailto_link=mailto_link)

@@ -45,6 +45,7 @@ def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, se
     row = manager.get_by_role("row", name="Bria Browser")
     expect(row).to_contain_text("Alex Agent")
     expect(row).to_contain_text("Bought with another brokerage")
+    manager.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Approve Archive of Bria Browser").click()
     expect(row).to_contain_text("Approved by Marcus Manager")
     expect(row.get_by_role("button", name="Approve Archive of Bria Browser")).to_have_count(0)

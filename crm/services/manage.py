@@ -60,7 +60,13 @@ ACTIONS = {action.key: action for action in (
     ManageAction("share", "Share", "roles_may_share", "{contacts} will be shared with the chosen agent.",
                  needs_agent=True),
 )}
+ACTIONS_BY_LABEL = {action.label: action for action in ACTIONS.values()}
 UNARCHIVE = ACTIONS["archive"]  # who may unarchive: as for Archive (SPEC §3.10)
+
+
+def approval_question(kind: str, name: str) -> str:
+    """Approving an agent's Delete or Archive request does it: the manager is asked first."""
+    return "Approve the request? " + ACTIONS_BY_LABEL[kind].confirmation("direct", 1, name)
 
 
 class NotAllowed(Exception):
