@@ -181,3 +181,14 @@ def test_compliance_counts_link_to_the_referrals_behind_them(login_as, users, ma
     assert f'aria-label="1 open plans of Alex Agent"' in page
     ignored = login_as(users["manager"]).get(f"/compliance?agent={agent_id}").get_data(as_text=True)
     assert "Ignored: Alex Agent" in ignored
+
+
+def test_approving_a_request_asks_first_with_what_happens(login_as, users, make_contact):
+    from crm.services import requests
+    contact = make_contact(users["agent"], "Rex", "Request")
+    requests.create(contact, users["agent"], "Delete", "")
+    db.session.commit()
+    manager = login_as(users["manager"])
+    question = 'hx-confirm="Approve the request? Delete Rex Request? 1 contact will go to the trash'
+    assert question in manager.get("/requests").get_data(as_text=True)
+    assert question in manager.get("/contacts").get_data(as_text=True)
