@@ -60,13 +60,20 @@ function controlsOf(detail) {
   return [elt];
 }
 
+// Buttons are disabled until the answer comes and links stop taking clicks; a field being typed in
+// keeps working (disabling it would take the focus away).
+function isButton(control) {
+  return control.tagName === "BUTTON" || (control.tagName === "INPUT" && /^(submit|button)$/.test(control.type));
+}
+
 function markBusy(detail) {
   var controls = controlsOf(detail).filter(function (control) {
-    return !control.disabled && control.getAttribute("aria-disabled") !== "true";
+    return (isButton(control) || control.tagName === "A")
+      && !control.disabled && control.getAttribute("aria-disabled") !== "true";
   });
   controls.forEach(function (control) {
     control.classList.add("is-busy");
-    if ("disabled" in control && control.tagName !== "FORM") control.disabled = true;
+    if (isButton(control)) control.disabled = true;
     else control.setAttribute("aria-disabled", "true");
   });
   var target = detail.target;
@@ -77,7 +84,7 @@ function markBusy(detail) {
 function clearBusy(busy) {
   busy.controls.forEach(function (control) {
     control.classList.remove("is-busy");
-    if ("disabled" in control && control.tagName !== "FORM") control.disabled = false;
+    if (isButton(control)) control.disabled = false;
     else control.removeAttribute("aria-disabled");
   });
   if (busy.target) busy.target.removeAttribute("aria-busy");
