@@ -5,7 +5,7 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy import func, insert, select, text, update
 
-from crm import clock
+from crm import clock, demo_ui
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
 from crm.models import values as v
@@ -140,6 +140,7 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
     _demo_referrals(users, now)
     _demo_alerts(users, now)
     _demo_controls(users, now)
+    demo_ui.add_demo(db.session, {user.email: user for user in users})
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
