@@ -313,6 +313,8 @@ def may_use_concierge_actions(viewer: User) -> bool:
 def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     now = clock.now()
     actions = bulk_actions_for(viewer) if _may_manage(viewer, contact) else []
+    if contact.archived_at is not None:  # it offers Unarchive instead
+        actions = [(action, how) for action, how in actions if action.key != "archive"]
     needs_agents = any(action.needs_agent for action, _how in actions)
     return ContactControls(
         actions=actions,
