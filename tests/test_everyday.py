@@ -192,3 +192,10 @@ def test_approving_a_request_asks_first_with_what_happens(login_as, users, make_
     question = 'hx-confirm="Approve the request? Delete Rex Request? 1 contact will go to the trash'
     assert question in manager.get("/requests").get_data(as_text=True)
     assert question in manager.get("/contacts").get_data(as_text=True)
+
+
+def test_link_filters_never_link_a_masked_value(app):
+    from crm.template_helpers import mailto_link, tel_link
+    assert str(tel_link("XXX")) == "XXX" and str(mailto_link("XXX")) == "XXX"
+    assert str(tel_link("(813) 555-0142")) == '<a href="tel:+18135550142">(813) 555-0142</a>'
+    assert str(mailto_link("a&b@example.com")) == '<a href="mailto:a&amp;b@example.com">a&amp;b@example.com</a>'
