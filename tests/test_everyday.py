@@ -199,3 +199,11 @@ def test_link_filters_never_link_a_masked_value(app):
     assert str(tel_link("XXX")) == "XXX" and str(mailto_link("XXX")) == "XXX"
     assert str(tel_link("(813) 555-0142")) == '<a href="tel:+18135550142">(813) 555-0142</a>'
     assert str(mailto_link("a&b@example.com")) == '<a href="mailto:a&amp;b@example.com">a&amp;b@example.com</a>'
+
+
+def test_the_queue_disables_convert_for_an_inactive_lead_and_says_why(login_as, users, make_contact):
+    lead = make_contact(users["agent"], "Ivo", "Inactive", zip="33602", lead_status="Inactive")
+    page = login_as(users["concierge"]).get("/concierge/").get_data(as_text=True)
+    assert (f'<button type="button" class="small" disabled aria-describedby="not-active-{lead.id}">'
+            "Convert to Appointment</button>") in page
+    assert f'href="/concierge/{lead.id}/convert"' not in page
