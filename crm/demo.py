@@ -5,7 +5,7 @@ from datetime import timedelta
 from faker import Faker
 from sqlalchemy import func, insert, select, text, update
 
-from crm import clock, demo_leads
+from crm import clock, demo_leads, demo_ui
 from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
@@ -143,6 +143,7 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
     _demo_controls(users, now)
     demo_leads.add_demo(db.session, users)
     add_accounts_demo(db.session, {user.email: user for user in users})
+    demo_ui.add_demo(db.session, {user.email: user for user in users})
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()

@@ -6,11 +6,14 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from crm import clock
 from crm.models import User
-from crm.services import local_time
+from crm.models.values import MASK
+from crm.services import local_time, manage, offers
 from crm.services.alerts import search_summary
+from crm.services.contacts import phone_digits
 
 
 def url_with(**changes) -> str:
@@ -46,6 +49,32 @@ def as_options(values) -> list[tuple]:
     return [(value, value) for value in values]
 
 
+def tel_link(phone: str) -> Markup:
+    """An unmasked phone as a `tel:` link; a masked one (`XXX`) stays plain text."""
+    if phone == MASK:
+        return Markup(MASK)
+    return Markup(f'<a href="tel:+{escape(_dialable(phone))}">{escape(phone)}</a>')
+
+
+def _dialable(phone: str) -> str:
+    digits = phone_digits(phone)
+    return digits if len(digits) != 10 else f"1{digits}"
+
+
+def mailto_link(email: str) -> Markup:
+    """An unmasked email as a `mailto:` link; a masked one (`XXX`) stays plain text."""
+    if email == MASK:
+        return Markup(MASK)
+    return Markup(f'<a href="mailto:{escape(email)}">{escape(email)}</a>')
+
+
+def offers_waiting() -> int:
+    """The `Offers` tab's count: offers waiting for the signed-in agent."""
+    return offers.waiting_count(current_user) if current_user.role == "agent" else 0
+
+
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary)
-    app.jinja_env.filters.update(dt=datetime_display, day=day_display, stars=stars, as_options=as_options)
+    app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary,
+                                offers_waiting=offers_waiting, approval_question=manage.approval_question)
+    app.jinja_env.filters.update(dt=datetime_display, day=day_display, stars=stars, as_options=as_options,
+                                 tel_link=tel_link, mailto_link=mailto_link)

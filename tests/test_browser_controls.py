@@ -31,9 +31,13 @@ def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, se
     contact = make_contact(users["agent"], "Bria", "Browser")
     sign_in_on(page, "agent@demo.test", f"/contacts/{contact.id}")
     page.get_by_label("Reason for your request").fill("Bought with another brokerage")
-    page.get_by_role("button", name="Archive").click()
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Request archive").click()
     expect(page.get_by_text("Archive request for Bria Browser sent to your manager.")).to_be_visible()
     expect(page.get_by_text("Your Archive request is waiting for a manager.")).to_be_visible()
+    assert questions == ["Ask your manager to archive Bria Browser? Nothing changes to 1 contact until a manager "
+                         "approves."]
     page.goto("/contacts")
     expect(page.locator(f'#results tr:has(a[href^="/contacts/{contact.id}#"])')).to_contain_text("Archive")
 
@@ -41,6 +45,7 @@ def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, se
     row = manager.get_by_role("row", name="Bria Browser")
     expect(row).to_contain_text("Alex Agent")
     expect(row).to_contain_text("Bought with another brokerage")
+    manager.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Approve Archive of Bria Browser").click()
     expect(row).to_contain_text("Approved by Marcus Manager")
     expect(row.get_by_role("button", name="Approve Archive of Bria Browser")).to_have_count(0)
@@ -55,6 +60,7 @@ def test_a_manager_hands_off_a_lead(page, users, make_contact):
     contact = make_contact(users["agent"], "Hal", "Handoff")
     sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     page.get_by_label("Hand Off to").select_option(label="Avery Agent")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Hand Off", exact=True).click()
     expect(page.get_by_text("Hal Handoff was handed off to Avery Agent, who gets an email.")).to_be_visible()
     expect(page.locator(".detail-head .meta")).to_contain_text("Owner: Avery Agent")
@@ -67,6 +73,7 @@ def test_hand_off_to_nobody_shows_the_message_in_place(page, users, make_contact
     contact = make_contact(users["agent"], "Nora", "Nobody")
     sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     page.evaluate("document.getElementById('hand_off-agent').removeAttribute('required')")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Hand Off", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Choose an agent of the brokerage.")
     assert _contact(contact.id).owner_id == users["agent"].id
@@ -78,8 +85,10 @@ def test_an_agent_archives_selected_rows_in_bulk(page, users, make_contact):
     sign_in_on(page, "agent@demo.test", "/contacts")
     for contact in chosen:
         page.get_by_role("checkbox", name=f"Select {contact.name}").check()
-    page.get_by_label("With selected").select_option(label="Archive (request)")
+    page.get_by_label("With selected").select_option(label="Request archive")
     page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Ask your manager to archive 2 contacts? Nothing changes to 2 contacts")).to_be_visible()
+    page.get_by_role("button", name="Request archive: 2 contacts").click()
     expect(page.get_by_text("Archive: 2 requests sent to your manager.")).to_be_visible()
     for contact in chosen:
         expect(page.locator(f'#results tr:has(a[href^="/contacts/{contact.id}#"])')).to_contain_text("Archive")

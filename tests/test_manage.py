@@ -186,7 +186,9 @@ def test_leads_rows_have_checkboxes_and_the_bulk_actions_of_the_role(login_as, u
     contact = make_contact(users["agent"], "Box", "Row")
     agent_page = login_as(users["agent"]).get("/contacts").get_data(as_text=True)
     assert f'name="contact_ids" value="{contact.id}" form="bulk-form"' in agent_page
-    assert '<option value="delete">Delete (request)</option>' in agent_page
+    assert '<option value="" selected>Choose an action</option>' in agent_page  # no default action
+    assert '<option value="delete">Request delete</option>' in agent_page
+    assert '<option value="archive">Request archive</option>' in agent_page
     assert '<option value="reset_plan">' not in agent_page
     manager_page = login_as(users["manager"]).get("/contacts").get_data(as_text=True)
     assert '<option value="delete">Delete</option>' in manager_page
@@ -198,7 +200,7 @@ def test_bulk_archive_by_an_agent_sends_requests_only_for_own_contacts(login_as,
     foreign = make_contact(users["agent2"], "Not", "Mine")
     agent = login_as(users["agent"])
     response = agent.post("/contacts/bulk", {"action": "archive", "contact_ids": [c.id for c in mine] + [foreign.id],
-                                              "next": "/contacts?priority=Hot"})
+                                              "next": "/contacts?priority=Hot", "confirmed": "1"})
     assert response.status_code == 302 and response.headers["Location"] == "/contacts?priority=Hot"
     assert _count(ManageRequest, ManageRequest.status == "Pending") == 2
     assert _count(ManageRequest, ManageRequest.contact_id == foreign.id) == 0
@@ -213,12 +215,12 @@ def test_bulk_hand_off_asks_for_the_agent_then_hands_off_every_selected_row(logi
                           headers={"HX-Current-URL": "http://crm.test/contacts?owner=4"})
     assert picker.status_code == 200
     html = picker.get_data(as_text=True)
-    assert "Hand Off 3 selected contacts" in html and '<label for="bulk-agent">Hand Off to</label>' in html
-    bad = manager.post("/contacts/bulk", {"action": "hand_off", "contact_ids": ids, "agent_id": users["manager"].id},
-                       htmx=True)
+    assert "Hand Off: 3 selected contacts" in html and '<label for="bulk-agent">Hand Off to</label>' in html
+    bad = manager.post("/contacts/bulk", {"action": "hand_off", "contact_ids": ids, "agent_id": users["manager"].id,
+                                          "confirmed": "1"}, htmx=True)
     assert bad.status_code == 422 and "Choose an agent of the brokerage." in bad.get_data(as_text=True)
-    done = manager.post("/contacts/bulk", {"action": "hand_off", "contact_ids": ids, "agent_id": users["agent2"].id},
-                        htmx=True, headers={"HX-Current-URL": "http://crm.test/contacts?owner=4"})
+    done = manager.post("/contacts/bulk", {"action": "hand_off", "contact_ids": ids, "agent_id": users["agent2"].id,
+                                           "confirmed": "1"}, htmx=True, headers={"HX-Current-URL": "http://crm.test/contacts?owner=4"})
     assert done.status_code == 200 and done.headers["HX-Redirect"] == "/contacts?owner=4"
     assert {_fresh(c).owner_id for c in chosen} == {users["agent2"].id}
     assert _count(OutboxMessage, OutboxMessage.kind == "handoff") == 3

@@ -269,9 +269,11 @@ def compliance(viewer: User) -> list[AgentCompliance]:
             for agent_id, name, open_plans, late, ignored in db.session.execute(per_agent)]
 
 
-def ignored_referrals(viewer: User, limit: int = 100) -> list[tuple[Contact, str]]:
+def ignored_referrals(viewer: User, limit: int = 100, agent_id: int | None = None) -> list[tuple[Contact, str]]:
+    """The ignored referrals the viewer oversees, or only one agent's (a compliance count's link)."""
     now, days = clock.now(), settings.get("days_allowed_ignored")
+    one_agent = Contact.owner_id == agent_id if agent_id else true()
     query = (select(Contact, User.name).join(User, User.id == Contact.owner_id)
-             .where(_live_contacts_of_agents(viewer), ignored_condition(now, days))
+             .where(_live_contacts_of_agents(viewer), ignored_condition(now, days), one_agent)
              .order_by(Contact.plan_started_at, Contact.id).limit(limit))
     return [(contact, owner) for contact, owner in db.session.execute(query)]

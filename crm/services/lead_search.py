@@ -71,6 +71,7 @@ class LeadFilters:
     activity_from: date | None = None
     activity_to: date | None = None
     keyword: str = ""
+    archived: bool = False  # the `Archived` choice lists archived contacts instead (SPEC §3.10)
     sort: str = DEFAULT_SORT
     direction: str = DEFAULT_DIRECTION
     group: bool = False
@@ -98,6 +99,7 @@ class LeadFilters:
         filters.activity_from = _parse_date(args.get("activity_from"))
         filters.activity_to = _parse_date(args.get("activity_to"))
         filters.keyword = (args.get("keyword") or "").replace("\x00", "").strip()[:100]
+        filters.archived = args.get("archived") == "1"
         sort = args.get("sort", DEFAULT_SORT)
         filters.sort = sort if sort in SORTS else DEFAULT_SORT
         direction = args.get("dir", first_direction(filters.sort))
@@ -139,7 +141,8 @@ class LeadFilters:
         pairs += [("owner", str(o)) for o in self.owner_ids]
         optional = [("interest_level", self.min_interest), ("activity", self.activity),
                     ("activity_from", self.activity_from), ("activity_to", self.activity_to),
-                    ("keyword", self.keyword), ("group", GROUP_BY_CONTACT if self.group else None)]
+                    ("keyword", self.keyword), ("group", GROUP_BY_CONTACT if self.group else None),
+                    ("archived", "1" if self.archived else None)]
         pairs += [(name, str(value)) for name, value in optional if value]
         if self.sort != DEFAULT_SORT or self.direction != DEFAULT_DIRECTION:
             pairs += [("sort", self.sort), ("dir", self.direction)]
@@ -238,8 +241,9 @@ def lead_level(query: Select, filters: LeadFilters, now: datetime, zone: ZoneInf
 def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
     """Visible leads of live, unarchived contacts matching the filters (a join to contacts only
     for the Action Plan filter)."""
-    query = select(Lead).where(visibility.visible_lead_condition(viewer),
-                               Lead.contact_deleted.is_(False), Lead.contact_archived.is_(False))
+    archived = (Lead.contact_archived.is_(True) & visibility.archived_lead_condition(viewer) if filters.archived
+                else Lead.contact_archived.is_(False))
+    query = select(Lead).where(visibility.visible_lead_condition(viewer), Lead.contact_deleted.is_(False), archived)
     for name, chosen in filters.values.items():
         query = query.where(MULTI_VALUE_FILTERS[name][2].in_(chosen))
     if filters.owner_ids and viewer.role != "agent":
@@ -256,7 +260,8 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
 
 def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Select:
     """Group by contact: contacts with at least one lead matching the lead-level filters."""
-    query = visibility.visible_contacts(viewer).where(Contact.archived_at.is_(None))
+    archived = visibility.archived_condition(viewer) if filters.archived else Contact.archived_at.is_(None)
+    query = visibility.visible_contacts(viewer).where(archived)
     for name, chosen in filters.values.items():
         query = query.where(MULTI_VALUE_FILTERS[name][1].in_(chosen))
     if filters.inquiry_types or filters.activity or filters.activity_from or filters.activity_to:

@@ -17,6 +17,11 @@ from crm.services.errors import FieldError
 from crm.wording import plural
 
 BULK_LIMIT = 500
+CONCIERGE_ROLES = ("concierge", "manager", "broker")  # the concierge queue and its actions (SPEC §1)
+
+
+def contacts_phrase(count: int) -> str:
+    return f"{count:,} {'contact' if count == 1 else 'contacts'}"
 
 
 @dataclass(frozen=True)
@@ -24,19 +29,45 @@ class ManageAction:
     key: str
     label: str
     setting: str
+    consequence: str  # what happens, for the confirmation; {contacts} is "1 contact" or "3 contacts"
     requestable: bool = False  # an agent who may not do it directly asks a manager instead
     needs_agent: bool = False  # the user picks the agent it goes to
 
+    def label_for(self, how: str) -> str:
+        """An agent's Delete or Archive is a request and says so: "Request delete"."""
+        return f"Request {self.label.lower()}" if how == "request" else self.label
+
+    def confirmation(self, how: str, count: int, name: str | None = None) -> str:
+        """The question asked before the action: what happens to how many contacts."""
+        subject = name if count == 1 and name else contacts_phrase(count)
+        if how == "request":
+            return (f"Ask your manager to {self.label.lower()} {subject}? "
+                    f"Nothing changes to {contacts_phrase(count)} until a manager approves.")
+        return f"{self.label} {subject}? {self.consequence.format(contacts=contacts_phrase(count))}"
+
 
 ACTIONS = {action.key: action for action in (
-    ManageAction("delete", "Delete", "roles_may_delete", requestable=True),
-    ManageAction("archive", "Archive", "roles_may_archive", requestable=True),
-    ManageAction("convert", "Convert", "roles_may_convert"),
-    ManageAction("hand_off", "Hand Off", "roles_may_hand_off", needs_agent=True),
-    ManageAction("reset_plan", "Reset Action Plan", "roles_may_reset_plan"),
-    ManageAction("rebroadcast", "Rebroadcast", "roles_may_rebroadcast"),
-    ManageAction("share", "Share", "roles_may_share", needs_agent=True),
+    ManageAction("delete", "Delete", "roles_may_delete",
+                 "{contacts} will go to the trash; the broker can restore them for 30 days.", requestable=True),
+    ManageAction("archive", "Archive", "roles_may_archive",
+                 "{contacts} will leave the everyday lists; Leads › Archived still lists them.", requestable=True),
+    ManageAction("convert", "Convert", "roles_may_convert", "{contacts} will be marked a client."),
+    ManageAction("hand_off", "Hand Off", "roles_may_hand_off",
+                 "{contacts} will go to the chosen agent, who gets an email.", needs_agent=True),
+    ManageAction("reset_plan", "Reset Action Plan", "roles_may_reset_plan",
+                 "The action plan of {contacts} will restart from today."),
+    ManageAction("rebroadcast", "Rebroadcast", "roles_may_rebroadcast",
+                 "{contacts} will be offered to every eligible agent at once; the first to claim gets it."),
+    ManageAction("share", "Share", "roles_may_share", "{contacts} will be shared with the chosen agent.",
+                 needs_agent=True),
 )}
+ACTIONS_BY_LABEL = {action.label: action for action in ACTIONS.values()}
+UNARCHIVE = ACTIONS["archive"]  # who may unarchive: as for Archive (SPEC §3.10)
+
+
+def approval_question(kind: str, name: str) -> str:
+    """Approving an agent's Delete or Archive request does it: the manager is asked first."""
+    return "Approve the request? " + ACTIONS_BY_LABEL[kind].confirmation("direct", 1, name)
 
 
 class NotAllowed(Exception):
@@ -99,6 +130,19 @@ def archive_contact(contact: Contact, actor: User, _agent=None) -> str:
     requests.close_pending(contact, actor, "The contact was archived.")
     activity.log(contact, actor, "Archived", "Hidden from Leads")
     return f"{contact.name} was archived."
+
+
+def may_unarchive(viewer: User, contact: Contact) -> bool:
+    """Whoever may archive this contact (directly or by request) may bring it back: nothing is lost."""
+    return contact.archived_at is not None and mode(viewer, UNARCHIVE, contact) is not None
+
+
+def unarchive_contact(viewer: User, contact: Contact) -> str:
+    if not may_unarchive(viewer, contact):
+        raise NotAllowed("You may not unarchive this contact.")
+    contact.archived_at = None
+    activity.log(contact, viewer, "Unarchived", "Back in Leads")
+    return f"{contact.name} is back in Leads."
 
 
 def convert(contact: Contact, actor: User, _agent=None) -> str:
@@ -258,11 +302,20 @@ class ContactControls:
     plan_status: str | None
     tasks: list[TaskRow]
     may_tick: bool
+    may_unarchive: bool
+    concierge: bool  # `Convert to Appointment` and `Not Workable` (SPEC §1)
+    convert_blocked: str | None  # why `Convert to Appointment` is disabled
+
+
+def may_use_concierge_actions(viewer: User) -> bool:
+    return viewer.role in CONCIERGE_ROLES
 
 
 def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     now = clock.now()
     actions = bulk_actions_for(viewer) if _may_manage(viewer, contact) else []
+    if contact.archived_at is not None:  # it offers Unarchive instead
+        actions = [(action, how) for action, how in actions if action.key != "archive"]
     needs_agents = any(action.needs_agent for action, _how in actions)
     return ContactControls(
         actions=actions,
@@ -276,6 +329,9 @@ def contact_controls(viewer: User, contact: Contact) -> ContactControls:
         tasks=[TaskRow(task, action_plans.due_day(task), task.done_at is None and task.due_at < now)
                for task in action_plans.tasks_of(contact)],
         may_tick=action_plans.may_tick(viewer, contact),
+        may_unarchive=may_unarchive(viewer, contact),
+        concierge=may_use_concierge_actions(viewer),
+        convert_blocked=offers.conversion_blocker(contact) if may_use_concierge_actions(viewer) else None,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, select, update
+from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm import clock
@@ -62,20 +62,39 @@ def ranked_agents(zip_code: str, exclude_ids=()) -> list[tuple[User, int]]:
     return [(agent, agent_tier) for agent, agent_tier in db.session.execute(query)]
 
 
+NOT_ACTIVE = "Only an Active lead can be converted: set its Lead Status to Active first."
+NO_ZIP = "The lead has no zip code, so no agent can be chosen: add it on Contact Details first."
+ALREADY_OFFERED = "This lead already has an open offer."
+
+
+def _open_offer_of(contact: Contact):
+    return select(AppointmentOffer.id).where(AppointmentOffer.contact_id == contact.id,
+                                             AppointmentOffer.status == "Open").limit(1)
+
+
+def conversion_blocker(contact: Contact) -> str | None:
+    """Why `Convert to Appointment` cannot be used on this lead now, shown beside the disabled form."""
+    if contact.lead_status != "Active":
+        return NOT_ACTIVE
+    if property_zip(contact) is None:
+        return NO_ZIP
+    if db.session.scalar(_open_offer_of(contact)) is not None:
+        return ALREADY_OFFERED
+    return None
+
+
 def _lock_contact_without_open_offer(contact: Contact) -> None:
     """Take the contact's row so two simultaneous conversions cannot both open an offer."""
     db.session.execute(update(Contact).where(Contact.id == contact.id).values(updated_at=clock.now())
                        .execution_options(synchronize_session=False))
-    open_offer = select(AppointmentOffer.id).where(AppointmentOffer.contact_id == contact.id,
-                                                   AppointmentOffer.status == "Open").limit(1)
-    if db.session.scalar(open_offer) is not None:
-        raise OfferError("This lead already has an open offer.")
+    if db.session.scalar(_open_offer_of(contact)) is not None:
+        raise OfferError(ALREADY_OFFERED)
 
 
 def _zip_or_error(contact: Contact) -> str:
     zip_code = property_zip(contact)
     if zip_code is None:
-        raise OfferError("The lead has no zip code, so no agent can be chosen: add it on Contact Details first.")
+        raise OfferError(NO_ZIP)
     return zip_code
 
 
@@ -87,7 +106,7 @@ def convert_to_appointment(contact: Contact, actor: User, appointment_at: dateti
     _lock_contact_without_open_offer(contact)
     db.session.refresh(contact)
     if contact.lead_status != "Active":
-        raise OfferError("Only an Active lead can be converted: set its Lead Status to Active first.")
+        raise OfferError(NOT_ACTIVE)
     contact.lead_type = "Appointment"
     activity.log(contact, actor, "Converted", "Converted into an appointment on "
                  f"{local_time.display(appointment_at, local_time.appointment_zone(contact, actor))}",
@@ -376,6 +395,15 @@ def offers_of(viewer: User, limit: int = 50) -> list[OfferView]:
              .order_by(OfferRecipient.offered_at.desc(), OfferRecipient.id.desc()).limit(limit))
     now = clock.now()
     return [OfferView(recipient.offer, recipient, now) for recipient in db.session.scalars(query)]
+
+
+def waiting_count(viewer: User) -> int:
+    """How many offers wait for the agent's Claim or Decline now (the `Offers` tab's count)."""
+    query = (select(func.count()).select_from(OfferRecipient)
+             .join(AppointmentOffer, AppointmentOffer.id == OfferRecipient.offer_id)
+             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status == "Offered",
+                    OfferRecipient.expires_at > clock.now(), AppointmentOffer.status == "Open"))
+    return db.session.scalar(query) or 0
 
 
 def _offers_in_queue(viewer: User, *conditions, newest_first: bool, limit: int) -> list[AppointmentOffer]:

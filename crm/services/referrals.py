@@ -13,7 +13,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import Contact, Note, User
 from crm.models.values import LEAD_STATUSES, REFERRAL_STATUSES, REFERRAL_TABS
-from crm.services import activity, contacts, masking, visibility
+from crm.services import activity, contacts, lead_search, masking, visibility
 from crm.services.errors import FieldError
 
 TABS = tuple(REFERRAL_TABS)
@@ -76,6 +76,7 @@ class ReferralPage:
     rows: list[ReferralRow]
     page: int
     has_next: bool
+    total: int | None = None  # counted up to COUNT_CAP + 1 where the screen shows it
 
 
 def _rows(query: Select, viewer: User) -> list[ReferralRow]:
@@ -162,13 +163,18 @@ def mark_not_workable(contact: Contact, actor: User) -> None:
     set_lead_status(contact, actor, "Inactive")
 
 
-def raw_leads(viewer: User, page: int, page_size: int) -> ReferralPage:
-    """The concierge's queue (SPEC §4.6, seed 001): raw leads nobody has reached yet."""
+def raw_leads(viewer: User, page: int, page_size: int, keyword: str = "") -> ReferralPage:
+    """The concierge's queue (SPEC §4.6, seed 001): raw leads nobody has reached yet, found by
+    the Leads screen's keyword rule; with their (bounded) total."""
     query = (visibility.visible_contacts(viewer)
              .where(Contact.archived_at.is_(None), Contact.lead_type == "Active",
-                    Contact.referral_status.in_(REFERRAL_TABS["Active Leads"]))
-             .order_by(Contact.last_inquiry_at.desc().nulls_last(), Contact.id.desc()))
-    return _page(viewer, query, None, page, page_size)
+                    Contact.referral_status.in_(REFERRAL_TABS["Active Leads"])))
+    if keyword:
+        query = query.where(lead_search.keyword_condition(viewer, keyword))
+    listing = _page(viewer, query.order_by(Contact.last_inquiry_at.desc().nulls_last(), Contact.id.desc()),
+                    None, page, page_size)
+    listing.total = _bounded_count(query)
+    return listing
 
 
 def _iso(moment: datetime | None) -> str | None:

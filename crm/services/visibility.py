@@ -35,3 +35,23 @@ def visible_lead_condition(viewer: User) -> ColumnElement[bool]:
     if db.session.scalar(shared_with_viewer.limit(1)) is None:
         return Lead.owner_id == viewer.id  # no OR: the owner's index then also gives the order
     return (Lead.owner_id == viewer.id) | Lead.contact_id.in_(shared_with_viewer)
+
+
+def may_list_archived(viewer: User) -> bool:
+    """Leads' `Archived` choice (SPEC §3.10): managers and up, and agents for their own contacts."""
+    return viewer.role in ("agent", "manager", "broker")
+
+
+def archived_condition(viewer: User) -> ColumnElement[bool]:
+    """The archived contacts the `Archived` choice lists, within what the viewer sees."""
+    if not may_list_archived(viewer):
+        return false()
+    mine = Contact.owner_id == viewer.id if viewer.role == "agent" else true()
+    return Contact.archived_at.is_not(None) & mine
+
+
+def archived_lead_condition(viewer: User) -> ColumnElement[bool]:
+    """`archived_condition` over the lead copies: whose archived leads the `Archived` choice lists."""
+    if not may_list_archived(viewer):
+        return false()
+    return Lead.owner_id == viewer.id if viewer.role == "agent" else true()

@@ -34,3 +34,146 @@ document.addEventListener("click", function (event) {
   var open = panel.classList.toggle("open");
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
 });
+
+// --- Everyday use (SPEC §3.11) ---------------------------------------------------------------------
+document.documentElement.classList.add("js");
+
+// The top menu folds behind a `Menu` button on narrow screens (without JavaScript it simply wraps).
+(function setUpMenu() {
+  var toggle = document.querySelector(".menu-toggle");
+  var nav = document.getElementById("main-nav");
+  if (!toggle || !nav) return;
+  toggle.hidden = false;
+  function setOpen(open) {
+    toggle.setAttribute("aria-expanded", String(open));
+    nav.classList.toggle("open", open);
+  }
+  toggle.addEventListener("click", function () { setOpen(toggle.getAttribute("aria-expanded") !== "true"); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && nav.classList.contains("open")) { setOpen(false); toggle.focus(); }
+  });
+})();
+
+// Every htmx request shows that it is working: the control that sent it is disabled and spins, the
+// region it replaces is aria-busy, and the bar at the top runs while any request is under way.
+var busyRequests = new WeakMap();
+var requestsInFlight = 0;
+
+function controlsOf(detail) {
+  var elt = detail.elt;
+  if (elt.tagName === "FORM") {
+    var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    if (trigger && trigger.submitter) return [trigger.submitter];
+    return Array.prototype.slice.call(elt.querySelectorAll("button[type=submit], button:not([type])"));
+  }
+  return [elt];
+}
+
+// Buttons are disabled until the answer comes and links stop taking clicks; a field being typed in
+// keeps working (disabling it would take the focus away).
+function isButton(control) {
+  return control.tagName === "BUTTON" || (control.tagName === "INPUT" && /^(submit|button)$/.test(control.type));
+}
+
+function markBusy(detail) {
+  var controls = controlsOf(detail).filter(function (control) {
+    return (isButton(control) || control.tagName === "A")
+      && !control.disabled && control.getAttribute("aria-disabled") !== "true";
+  });
+  controls.forEach(function (control) {
+    control.classList.add("is-busy");
+    if (isButton(control)) control.disabled = true;
+    else control.setAttribute("aria-disabled", "true");
+  });
+  var target = detail.target;
+  if (target) target.setAttribute("aria-busy", "true");
+  return { controls: controls, target: target };
+}
+
+function clearBusy(busy) {
+  busy.controls.forEach(function (control) {
+    control.classList.remove("is-busy");
+    if (isButton(control)) control.disabled = false;
+    else control.removeAttribute("aria-disabled");
+  });
+  if (busy.target) busy.target.removeAttribute("aria-busy");
+}
+
+function setProgress(change) {
+  requestsInFlight = Math.max(0, requestsInFlight + change);
+  var bar = document.getElementById("progress");
+  if (bar) bar.classList.toggle("active", requestsInFlight > 0);
+}
+
+document.addEventListener("htmx:beforeRequest", function (event) {
+  busyRequests.set(event.detail.xhr, markBusy(event.detail));
+  setProgress(1);
+});
+
+document.addEventListener("htmx:afterRequest", function (event) {
+  var busy = busyRequests.get(event.detail.xhr);
+  if (!busy) return;
+  busyRequests.delete(event.detail.xhr);
+  clearBusy(busy);
+  setProgress(-1);
+});
+
+// In-place editing on Contact Details: the form's first field gets the focus; after Save or Cancel
+// the focus returns to the section edited; Escape cancels.
+var sectionToFocus = null;
+
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var target = event.detail.target;
+  sectionToFocus = target && target.id && target.id.indexOf("section-") === 0 ? target.id : null;
+});
+
+document.addEventListener("htmx:afterSettle", function () {
+  if (!sectionToFocus) return;
+  var section = document.getElementById(sectionToFocus);
+  sectionToFocus = null;
+  if (!section) return;
+  var focusable = section.querySelector("[aria-invalid=true]")
+    || section.querySelector("form input:not([type=hidden]), form select, form textarea")
+    || section.querySelector(".section-head .button");
+  if (focusable) {
+    focusable.focus();
+  } else {
+    var heading = section.querySelector("h2");
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+});
+
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") return;
+  var form = event.target.closest && event.target.closest("section.section form");
+  var cancel = form && form.querySelector("[data-cancel]");
+  if (cancel) {
+    event.preventDefault();
+    cancel.click();
+  }
+});
+
+// The referral panel opens where the user is looking: beside the list, or over it on a phone.
+var referralRequested = false;
+
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var target = event.detail.target;
+  referralRequested = !!target && (target.id === "referral-panel" || target.id === "referrals");
+});
+
+document.addEventListener("htmx:afterSettle", function () {
+  var panel = document.getElementById("referral-panel");
+  if (!referralRequested || !panel || !panel.classList.contains("is-open")) return;
+  referralRequested = false;
+  var heading = document.getElementById("referral-title");
+  heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: true });
+  panel.scrollIntoView({ block: "nearest" });
+});
+
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") return;
+  var close = document.querySelector("#referral-panel.is-open .panel-close");
+  if (close && !event.defaultPrevented) close.click();
+});

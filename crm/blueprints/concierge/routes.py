@@ -13,12 +13,12 @@ from crm.blueprints.guards import roles_required
 from crm.blueprints.lookups import page_number, visible_contact_or_404
 from crm.extensions import db
 from crm.models.values import LEAD_STATUSES
-from crm.services import activity, local_time, offers, referrals
+from crm.services import activity, local_time, manage, offers, referrals
 from crm.wording import plural
 
 
 @bp.before_request
-@roles_required("concierge", "manager", "broker")
+@roles_required(*manage.CONCIERGE_ROLES)
 def staff_only():
     return None
 
@@ -26,7 +26,9 @@ def staff_only():
 
 
 def _queue_context(message: str | None = None, category: str | None = None) -> dict:
-    return dict(raw=referrals.raw_leads(current_user, page_number(), current_app.config["PAGE_SIZE"]),
+    keyword = (request.values.get("keyword") or "").strip()[:100]
+    return dict(raw=referrals.raw_leads(current_user, page_number(), current_app.config["PAGE_SIZE"], keyword),
+                keyword=keyword, count_cap=referrals.COUNT_CAP,
                 open_offers=offers.open_offers(current_user), unclaimed=offers.unclaimed_offers(current_user),
                 lead_statuses=LEAD_STATUSES, now=clock.now(), time_left=offers.time_left, message=message,
                 category=category)
@@ -37,8 +39,13 @@ def queue():
     return hx.render_page("concierge/queue.html", "queue", **_queue_context())
 
 
-def _after_action(message: str, category: str = "success", status: int = 200):
-    """htmx: the queue again with the message in it; without JavaScript: back to the queue."""
+def _after_action(message: str, category: str = "success", status: int = 200, contact=None):
+    """htmx: the queue again with the message in it; without JavaScript: back to the queue.
+    From Contact Details (`return_to=contact`): back to the contact, with the message."""
+    if contact is not None and request.form.get("return_to") == "contact":
+        flash(message, category)
+        url = url_for("contacts.detail", contact_id=contact.id)
+        return hx.redirect(make_response("", 200), url) if hx.is_partial_request() else redirect(url)
     if hx.is_partial_request():
         html = hx.render_fragment("concierge/queue.html", "queue", **_queue_context(message=message,
                                                                                      category=category))
@@ -65,7 +72,8 @@ def not_workable(contact_id: int):
     contact = visible_contact_or_404(contact_id)
     referrals.mark_not_workable(contact, current_user)
     db.session.commit()
-    return _after_action(f"{contact.name} is marked Not Workable: it is in the owner's Inactive Leads.")
+    return _after_action(f"{contact.name} is marked Not Workable: it is in the owner's Inactive Leads.",
+                         contact=contact)
 
 
 def _conversion_message(offer) -> str:
@@ -81,7 +89,8 @@ def _conversion_message(offer) -> str:
 def convert(contact_id: int):
     contact = visible_contact_or_404(contact_id)
     form, zone = ConvertForm(), local_time.appointment_zone(contact, current_user)
-    if form.validate_on_submit():
+    blocked = offers.conversion_blocker(contact)
+    if blocked is None and form.validate_on_submit():
         appointment_at = local_time.to_utc(datetime.combine(form.date.data, form.time.data), zone)
         try:
             offer = offers.convert_to_appointment(contact, current_user, appointment_at, form.note.data)
@@ -92,8 +101,8 @@ def convert(contact_id: int):
             db.session.commit()
             flash(_conversion_message(offer), "success")
             return redirect(url_for("concierge.queue"))
-    status = 422 if form.errors else 200
-    return render_template("concierge/convert.html", contact=contact, form=form, zone=zone), status
+    status = 422 if form.errors or (blocked and request.method == "POST") else 200
+    return render_template("concierge/convert.html", contact=contact, form=form, zone=zone, blocked=blocked), status
 
 
 @bp.route("/<int:contact_id>/routing")

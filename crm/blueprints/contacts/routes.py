@@ -59,7 +59,8 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: lis
         leads_controls=manage.leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
-        dropped=dropped, smart_list_form=SmartListForm(), may_share_lists=smart_lists.may_share(current_user))
+        dropped=dropped, smart_list_form=SmartListForm(), may_share_lists=smart_lists.may_share(current_user),
+        may_list_archived=visibility.may_list_archived(current_user))
     response = make_response(body)
     if hx.is_partial_request():
         hx.push_url(response, canonical)

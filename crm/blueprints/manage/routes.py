@@ -45,8 +45,20 @@ def act(contact_id: int, action: str):
         return _actions_fragment(contact, str(error))
     db.session.commit()
     flash(message, "success")
-    still_visible = visibility.get_visible_contact(current_user, contact.id) and contact.archived_at is None
+    still_visible = visibility.get_visible_contact(current_user, contact.id)
     return _go(url_for("contacts.detail", contact_id=contact.id) if still_visible else url_for("contacts.index"))
+
+
+@bp.route("/contacts/<int:contact_id>/unarchive", methods=["POST"])
+def unarchive(contact_id: int):
+    contact = _visible_contact_or_404(contact_id)
+    try:
+        message = manage.unarchive_contact(current_user, contact)
+    except manage.NotAllowed:
+        abort(403)
+    db.session.commit()
+    flash(message, "success")
+    return _go(url_for("contacts.detail", contact_id=contact.id))
 
 
 @bp.route("/contacts/<int:contact_id>/shares/<int:user_id>/delete", methods=["POST"])
@@ -92,18 +104,21 @@ def _safe_next(url: str | None) -> str:
 
 @bp.route("/contacts/bulk", methods=["POST"])
 def bulk():
-    """Selected rows of Leads: one action for all; Hand Off and Share first ask for the agent."""
-    action = manage.ACTIONS.get(request.form.get("action", ""))
+    """Selected rows of Leads: one action for all, always after a confirmation that says what
+    happens to how many contacts (and, for Hand Off and Share, to which agent)."""
+    back = _safe_next(hx.current_url_path() or request.form.get("next"))
+    if not request.form.get("action"):
+        return _bulk_dialog(None, [], back, "Choose an action in “With selected” first.")
+    action = manage.ACTIONS.get(request.form["action"])
     if action is None or manage.role_mode(current_user, action) is None:
         abort(403)
     # Lead rows of one contact carry the same id: each contact counts once.
     contact_ids = list(dict.fromkeys(int(value) for value in request.form.getlist("contact_ids")
                                      if value.isdigit() and len(value) < 19))
-    back = _safe_next(hx.current_url_path() or request.form.get("next"))
     agent_id = request.form.get("agent_id", type=int)
     if not contact_ids:
         return _bulk_dialog(action, contact_ids, back, "Select at least one contact with the boxes in the rows.")
-    if action.needs_agent and agent_id is None:
+    if not request.form.get("confirmed") or (action.needs_agent and agent_id is None):
         return _bulk_dialog(action, contact_ids, back, status=200)
     try:
         result = manage.perform_bulk(current_user, action.key, contact_ids, agent_id)
@@ -116,14 +131,18 @@ def bulk():
 
 
 def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = None, status: int = 422):
-    context = dict(action=action, contact_ids=contact_ids, back=back, error=error,
-                   agents=manage.agent_choices() if action.needs_agent else [])
+    context = dict(action=action, how=manage.role_mode(current_user, action) if action else None,
+                   contact_ids=contact_ids, back=back, error=error,
+                   agents=manage.agent_choices() if action and action.needs_agent else [])
     return hx.render_page("manage/bulk.html", "bulk_dialog", **context), status
 
 
 @bp.route("/compliance")
 @roles_required("manager", "broker")
 def compliance():
-    return render_template("manage/compliance.html", agents=action_plans.compliance(current_user),
-                           ignored=action_plans.ignored_referrals(current_user),
+    agents = action_plans.compliance(current_user)
+    agent = next((row for row in agents if row.agent_id == request.args.get("agent", type=int)), None)
+    return render_template("manage/compliance.html", agents=agents, agent=agent,
+                           ignored=action_plans.ignored_referrals(current_user,
+                                                                  agent_id=agent.agent_id if agent else None),
                            days_allowed=settings.get("days_allowed_ignored"))

@@ -30,7 +30,7 @@ def _listing(tab: str, page: int = 1) -> referrals.ReferralPage:
 def _panel(contact, form: ReferralForm | None = None, saved: str | None = None) -> dict:
     return dict(
         referral=referrals.row_for(current_user, contact), notes=referrals.notes_for(current_user, contact),
-        tab_of=referrals.tab_of,
+        tab_of=referrals.tab_of, tab_slug=referrals.tab_slug,
         form=form or ReferralForm(formdata=None, data={"referral_status": contact.referral_status}), saved=saved)
 
 

@@ -1,0 +1,209 @@
+"""Everyday use over HTTP (SPEC §3.10, §3.11, §1): Archive and Unarchive, the concierge's actions
+on Contact Details and the queue's search and total, tel:/mailto: only for unmasked values, the
+Offers count, compliance links and the bulk confirmation step."""
+from crm.extensions import db
+from crm.models import ActivityLog, AppointmentOffer, Contact
+from crm.services import manage
+from referral_helpers import convert, give_territory
+
+
+def _fresh(contact: Contact) -> Contact:
+    db.session.expire_all()
+    return db.session.get(Contact, contact.id)
+
+
+def _archived(contact: Contact, by) -> Contact:
+    manage.archive_contact(contact, by)
+    db.session.commit()
+    return contact
+
+
+def test_archived_contacts_are_found_under_archived_and_marked_on_contact_details(login_as, users, make_contact):
+    archived = _archived(make_contact(users["agent"], "Arlo", "Archived"), users["manager"])
+    make_contact(users["agent"], "Lively", "Lead")
+    manager = login_as(users["manager"])
+    everyday = manager.get("/contacts").get_data(as_text=True)
+    assert "Lively Lead" in everyday and "Arlo Archived" not in everyday
+    listed = manager.get("/contacts?archived=1").get_data(as_text=True)
+    assert "Arlo Archived" in listed and "Lively Lead" not in listed
+    assert 'name="archived" value="1" checked' in listed
+    details = manager.get(f"/contacts/{archived.id}").get_data(as_text=True)
+    assert "<strong>Archived</strong>" in details and ">Unarchive</button>" in details
+    assert ">Archive</button>" not in details  # archived already
+
+
+def test_agents_list_only_their_own_archived_contacts_and_the_concierge_has_no_archived_choice(
+        login_as, users, make_contact):
+    mine = _archived(make_contact(users["agent"], "Mine", "Archived"), users["manager"])
+    _archived(make_contact(users["agent2"], "Theirs", "Archived", contact_status="Shared"), users["manager"])
+    manage.share(db.session.get(Contact, mine.id), users["manager"], users["agent2"])
+    db.session.commit()
+    assert "Mine Archived" in login_as(users["agent"]).get("/contacts?archived=1").get_data(as_text=True)
+    agent2 = login_as(users["agent2"]).get("/contacts?archived=1").get_data(as_text=True)
+    assert "Theirs Archived" in agent2 and "Mine Archived" not in agent2  # shared with them, not theirs
+    concierge = login_as(users["concierge"]).get("/contacts?archived=1").get_data(as_text=True)
+    assert "Archived" not in concierge.split('id="results"')[0].split('id="search-form"')[1]
+    assert "Mine Archived" not in concierge
+
+
+def test_unarchive_follows_who_may_archive_and_is_logged(login_as, users, make_contact):
+    contact = _archived(make_contact(users["agent"], "Una", "Back"), users["manager"])
+    shared_with = login_as(users["agent2"])
+    manage.share(db.session.get(Contact, contact.id), users["manager"], users["agent2"])
+    db.session.commit()
+    assert ">Unarchive</button>" not in shared_with.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert shared_with.post(f"/contacts/{contact.id}/unarchive").status_code == 403
+    assert login_as(users["concierge"]).post(f"/contacts/{contact.id}/unarchive").status_code == 403
+    assert login_as(users["west_agent"]).post(f"/contacts/{contact.id}/unarchive").status_code == 404
+    assert _fresh(contact).archived_at is not None
+
+    owner = login_as(users["agent"])  # an agent asks to archive, but may bring their contact back
+    response = owner.post(f"/contacts/{contact.id}/unarchive", htmx=True)
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/contacts/{contact.id}"
+    assert _fresh(contact).archived_at is None
+    log = db.session.scalars(db.select(ActivityLog).where(ActivityLog.contact_id == contact.id)
+                             .order_by(ActivityLog.id.desc())).first()
+    assert (log.action, log.actor_id) == ("Unarchived", users["agent"].id)
+    assert "Una Back" in owner.get("/contacts").get_data(as_text=True)
+    assert login_as(users["manager"]).post(f"/contacts/{contact.id}/unarchive").status_code == 403  # not archived
+
+
+def test_a_manager_archives_from_contact_details_and_stays_on_the_archived_contact(login_as, users, make_contact):
+    contact = make_contact(users["agent"], "Stay", "Here")
+    response = login_as(users["manager"]).post(f"/contacts/{contact.id}/manage/archive", htmx=True)
+    assert response.headers["HX-Redirect"] == f"/contacts/{contact.id}"
+    assert _fresh(contact).archived_at is not None
+
+
+def test_contact_details_confirms_with_what_happens_and_agents_read_requests(login_as, users, make_contact):
+    contact = make_contact(users["agent"], "Cleo", "Confirm")
+    agent = login_as(users["agent"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert ">Request delete</button>" in agent and ">Request archive</button>" in agent
+    assert 'hx-confirm="Ask your manager to delete Cleo Confirm? Nothing changes to 1 contact' in agent
+    manager = login_as(users["manager"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
+    for question in ("Delete Cleo Confirm? 1 contact will go to the trash",
+                     "Archive Cleo Confirm? 1 contact will leave the everyday lists",
+                     "Rebroadcast Cleo Confirm? 1 contact will be offered to every eligible agent",
+                     "Reset Action Plan Cleo Confirm? The action plan of 1 contact will restart from today",
+                     "Hand Off Cleo Confirm? 1 contact will go to the chosen agent"):
+        assert f'hx-confirm="{question}' in manager
+
+
+def test_bulk_needs_a_chosen_action_and_a_confirmation(login_as, users, make_contact):
+    contacts = [make_contact(users["agent"], "Bulk", str(n)) for n in range(2)]
+    ids = [c.id for c in contacts]
+    manager = login_as(users["manager"])
+    no_action = manager.post("/contacts/bulk", {"action": "", "contact_ids": ids}, htmx=True)
+    assert no_action.status_code == 422 and "Choose an action in “With selected” first." in no_action.get_data(as_text=True)
+    asked = manager.post("/contacts/bulk", {"action": "delete", "contact_ids": ids}, htmx=True)
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Delete 2 contacts? 2 contacts will go to the trash" in html
+    assert 'name="confirmed" value="1"' in html
+    assert all(_fresh(c).deleted_at is None for c in contacts)
+    manager.post("/contacts/bulk", {"action": "delete", "contact_ids": ids, "confirmed": "1"}, htmx=True)
+    assert all(_fresh(c).deleted_at is not None for c in contacts)
+
+
+def test_the_concierge_converts_or_gives_up_from_contact_details(login_as, users, make_contact):
+    give_territory(users["agent"], serves=["33602"])
+    active = make_contact(users["agent"], "Ava", "Active", zip="33602")
+    inactive = make_contact(users["agent"], "Ivy", "Inactive", zip="33602", lead_status="Inactive")
+    concierge = login_as(users["concierge"])
+    page = concierge.get(f"/contacts/{active.id}").get_data(as_text=True)
+    assert f'href="/concierge/{active.id}/convert">Convert to Appointment</a>' in page
+    assert ">Not Workable</button>" in page
+    assert "Convert to Appointment" not in login_as(users["agent"]).get(f"/contacts/{active.id}").get_data(as_text=True)
+
+    blocked = concierge.get(f"/contacts/{inactive.id}").get_data(as_text=True)
+    assert '<button type="button" disabled aria-describedby="convert-blocked">Convert to Appointment</button>' in blocked
+    assert "Only an Active lead can be converted: set its Lead Status to Active first." in blocked
+    form = concierge.get(f"/concierge/{inactive.id}/convert").get_data(as_text=True)
+    assert 'disabled aria-describedby="convert-blocked"' in form and "Only an Active lead can be converted" in form
+    refused = concierge.post(f"/concierge/{inactive.id}/convert", {"date": "2031-01-02", "time": "10:00", "note": ""})
+    assert refused.status_code == 422
+    assert db.session.scalar(db.select(db.func.count()).select_from(AppointmentOffer)) == 0
+
+    gave_up = concierge.post(f"/concierge/{active.id}/not-workable", {"return_to": "contact"}, htmx=True)
+    assert gave_up.headers["HX-Redirect"] == f"/contacts/{active.id}"
+    assert (_fresh(active).referral_status, _fresh(active).lead_status) == ("Not Workable", "Inactive")
+    assert "is marked Not Workable" in concierge.get(f"/contacts/{active.id}").get_data(as_text=True)
+
+
+def test_the_queue_is_searchable_and_shows_its_total(login_as, users, make_contact):
+    make_contact(users["agent"], "Quinn", "Queue", zip="33602")
+    make_contact(users["agent"], "Other", "Person", zip="33603")
+    concierge = login_as(users["concierge"])
+    everything = concierge.get("/concierge/").get_data(as_text=True)
+    assert '<p class="total" role="status">2 leads</p>' in everything
+    found = concierge.get("/concierge/?keyword=Quinn").get_data(as_text=True)
+    assert "Quinn Queue" in found and "Other Person" not in found
+    assert "1 lead match “Quinn”" in found
+
+
+def test_unmasked_phones_and_emails_are_links_and_masked_ones_stay_xxx(login_as, users, make_contact):
+    added = make_contact(users["agent"], "Own", "Added", emails=["own@example.com"], phones=["813-555-0142"],
+                         created_by=users["agent"])
+    masked = make_contact(users["agent"], "Masked", "Lead", emails=["hidden@example.com"], phones=["813-555-0199"])
+    agent = login_as(users["agent"])
+    page = agent.get(f"/contacts/{added.id}").get_data(as_text=True)
+    assert '<a href="tel:+18135550142">813-555-0142</a>' in page
+    assert '<a href="mailto:own@example.com">own@example.com</a>' in page
+    hidden = agent.get(f"/contacts/{masked.id}").get_data(as_text=True)
+    assert "tel:" not in hidden and "mailto:" not in hidden and "XXX" in hidden
+    referrals = agent.get("/referrals").get_data(as_text=True)
+    assert 'href="tel:+18135550142"' in referrals and "tel:+18135550199" not in referrals
+    assert "hidden@example.com" not in referrals
+    panel = agent.get(f"/referrals/{masked.id}").get_data(as_text=True)
+    assert "tel:" not in panel.split('id="referral-panel"')[1] and "XXX" in panel
+
+
+def test_the_offers_tab_counts_the_offers_waiting(login_as, users, make_contact):
+    give_territory(users["agent"], serves=["33602"])
+    agent = login_as(users["agent"])
+    assert 'aria-label="1 waiting"' not in agent.get("/contacts").get_data(as_text=True)
+    convert(make_contact(None, "Olive", "Offer", zip="33602"), users["concierge"])
+    page = agent.get("/contacts").get_data(as_text=True)
+    assert 'Offers <span class="count" aria-label="1 waiting">1</span>' in page
+
+
+def test_compliance_counts_link_to_the_referrals_behind_them(login_as, users, make_contact):
+    from crm.models import ActionPlan, ActionPlanTask
+    from crm.services import settings
+    plan = ActionPlan(name="Plan", tasks=[ActionPlanTask(kind="Call", title="Call", due_days=0, position=0)])
+    db.session.add(plan)
+    db.session.commit()
+    settings.put("plan_in_use_id", plan.id)
+    db.session.commit()
+    make_contact(users["agent"], "Pat", "Plan")
+    page = login_as(users["manager"]).get("/compliance").get_data(as_text=True)
+    agent_id = users["agent"].id
+    assert f'href="/contacts?owner={agent_id}&amp;action_plan=On+Time&amp;action_plan=Late+Task"' in page
+    assert f'aria-label="1 open plans of Alex Agent"' in page
+    ignored = login_as(users["manager"]).get(f"/compliance?agent={agent_id}").get_data(as_text=True)
+    assert "Ignored: Alex Agent" in ignored
+
+
+def test_approving_a_request_asks_first_with_what_happens(login_as, users, make_contact):
+    from crm.services import requests
+    contact = make_contact(users["agent"], "Rex", "Request")
+    requests.create(contact, users["agent"], "Delete", "")
+    db.session.commit()
+    manager = login_as(users["manager"])
+    question = 'hx-confirm="Approve the request? Delete Rex Request? 1 contact will go to the trash'
+    assert question in manager.get("/requests").get_data(as_text=True)
+    assert question in manager.get("/contacts").get_data(as_text=True)
+
+
+def test_link_filters_never_link_a_masked_value(app):
+    from crm.template_helpers import mailto_link, tel_link
+    assert str(tel_link("XXX")) == "XXX" and str(mailto_link("XXX")) == "XXX"
+    assert str(tel_link("(813) 555-0142")) == '<a href="tel:+18135550142">(813) 555-0142</a>'
+    assert str(mailto_link("a&b@example.com")) == '<a href="mailto:a&amp;b@example.com">a&amp;b@example.com</a>'
+
+
+def test_the_queue_disables_convert_for_an_inactive_lead_and_says_why(login_as, users, make_contact):
+    lead = make_contact(users["agent"], "Ivo", "Inactive", zip="33602", lead_status="Inactive")
+    page = login_as(users["concierge"]).get("/concierge/").get_data(as_text=True)
+    assert (f'<button type="button" class="small" disabled aria-describedby="not-active-{lead.id}">'
+            "Convert to Appointment</button>") in page
+    assert f'href="/concierge/{lead.id}/convert"' not in page
