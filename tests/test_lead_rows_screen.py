@@ -204,7 +204,10 @@ def test_bulk_actions_from_lead_rows_count_each_contact_once(login_as, users, bu
     page = client.get("/contacts?inquiry_type=Showing Request&priority=Hot").get_data(as_text=True)
     boxes = re.findall(r'name="contact_ids" value="(\d+)"', page)
     assert boxes == [str(busy["ana"].id)] * 5
-    response = client.post("/contacts/bulk", data={"action": "share", "contact_ids": boxes,
+    asked = client.post("/contacts/bulk", data={"action": "share", "contact_ids": boxes,
+                                               "agent_id": users["agent2"].id, "next": "/contacts"})
+    assert "1 contact" in asked.get_data(as_text=True)  # the confirmation counts the person once
+    response = client.post("/contacts/bulk", data={"action": "share", "contact_ids": boxes, "confirmed": "1",
                                                   "agent_id": users["agent2"].id, "next": "/contacts"})
     assert response.status_code in (200, 303, 302)
     assert db.session.query(ContactShare).filter_by(contact_id=busy["ana"].id).count() == 1

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text
 from crm import clock, create_app, worker
 from crm.demo_accounts import mark_unsubscribed_contacts
 from crm.extensions import db
-from crm.models import Contact, Lead, LeadFlowRule, OutboxMessage, ServiceZip
+from crm.models import Contact, LeadFlowRule, OutboxMessage, ServiceZip
 from crm.models.values import REFERRAL_TABS
 from crm.services import api_keys, offers, outbox, settings, update_requests
 from crm.wording import plural
@@ -65,7 +65,7 @@ def test_the_demo_marks_contacts_with_an_unsubscribed_lead(make_contact, users):
 
 
 def test_the_migration_backfills_contacts_that_already_have_an_unsubscribed_lead(tmp_path):
-    """On a database of its own, upgraded only to the revision before ours."""
+    """On a database of its own at the first release's schema, then upgraded through every revision."""
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "BASE_URL": "http://crm.test",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}"})
     with app.app_context():
@@ -77,8 +77,9 @@ def test_the_migration_backfills_contacts_that_already_have_an_unsubscribed_lead
                 "prequalified, is_referral, unsubscribed, is_client, lead_count, search_text, created_at, updated_at) "
                 "VALUES (:id, 'C', 'C', 'Assigned', 'Buyer', 'Broker', 0, 'Unknown', 'Active', 'Active', 'New', "
                 ":now, false, false, false, false, 1, '', :now, :now)"), {"id": contact_id, "now": START})
-            db.session.execute(insert(Lead).values(contact_id=contact_id, inquiry_type=inquiry, occurred_at=START,
-                                                   created_at=START, digest_pending=False))
+            db.session.execute(text(
+                "INSERT INTO leads (contact_id, inquiry_type, occurred_at, created_at, digest_pending) "
+                "VALUES (:id, :inquiry, :now, :now, false)"), {"id": contact_id, "inquiry": inquiry, "now": START})
         db.session.commit()
         upgrade()
         marked = db.session.execute(text("SELECT id, unsubscribed FROM contacts ORDER BY id")).all()
