@@ -28,7 +28,8 @@ def _day_label(day: date) -> str:
 def daily_chart(chart_id: str, title: str, what: str, counts: dashboard.DailyCounts, href) -> dict:
     """A stacked bar per day, a segment per key; `href(key, day)` is where a segment leads."""
     series = [Series(key, [Bar(counts.counts[key][day] or None,
-                               f"{key}, {_day_label(day)}: {counts.counts[key][day]} {what}", href(key, day))
+                               f"{key}, {_day_label(day)}: {counts.counts[key][day]} {what}",
+                               href(key, day) if counts.counts[key][day] else None)
                            for day in counts.days])
               for key in counts.keys]
     totals = ", ".join(f"{key} {counts.total(key)}" for key in counts.keys) or "none"

@@ -13,10 +13,10 @@ STRIPPED_TAGS = {f"{SVG}script", f"{SVG}style", "script", "style"}
 
 @dataclass
 class Bar:
-    """One chart element: its value, what a screen reader says, where it leads."""
+    """One chart element: its value, what a screen reader says, where it leads (an empty one nowhere)."""
     value: float | None
     label: str
-    href: str
+    href: str | None
 
 
 @dataclass
@@ -59,16 +59,20 @@ def _describe(root: ElementTree.Element, chart_id: str, description: str) -> Non
                         "aria-labelledby": f"{chart_id}-title", "aria-describedby": f"{chart_id}-desc"})
 
 
+def _point(bar: Bar) -> dict:
+    if bar.value is None or bar.href is None:
+        return {"value": None}
+    return {"value": bar.value, "label": bar.label,
+            "xlink": {"href": bar.href, "target": "_top", "role": "link", "aria-label": bar.label}}
+
+
 def bar_chart(chart_id: str, title: str, description: str, x_labels: list[str], series: list[Series],
               stacked: bool = False) -> Markup:
     """The chart as inline SVG markup."""
     chart = _config(title, stacked)
     chart.x_labels = x_labels
     for each in series:
-        chart.add(each.name, [
-            {"value": bar.value, "label": bar.label,
-             "xlink": {"href": bar.href, "target": "_top", "aria-label": bar.label}}
-            for bar in each.bars])
+        chart.add(each.name, [_point(bar) for bar in each.bars])
     root = chart.render_tree()
     _without_inline_code(root)
     _describe(root, chart_id, description)
