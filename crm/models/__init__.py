@@ -1,5 +1,6 @@
 """All models, imported here so Flask-Migrate and the app see one metadata."""
 from crm.models.api import ApiKey, ApiRateWindow, IdempotencyRecord
+from crm.models.imports import ContactImport, ImportedRecord, ImportSkippedRow
 from crm.models.contact import ActivityLog, Contact, ContactEmail, ContactPhone, ContactShare, Lead, Note
 from crm.models.org import Office, ServiceZip, User, ZipSponsorship
 from crm.models.outbox import OutboxMessage
@@ -7,10 +8,11 @@ from crm.models.plans import ActionPlan, ActionPlanTask, ContactTask
 from crm.models.requests import ManageRequest
 from crm.models.routing import AppointmentOffer, LeadFlowRule, OfferRecipient
 from crm.models.settings import Setting
+from crm.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
-    "Contact", "ContactEmail", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
+    "Contact", "ContactEmail", "ContactImport", "ImportedRecord", "ImportSkippedRow", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
     "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office", "OutboxMessage",
-    "ServiceZip", "Setting", "User", "ZipSponsorship",
+    "ServiceZip", "Setting", "User", "WebhookDelivery", "WebhookSubscription", "ZipSponsorship",
 ]
