@@ -29,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.blueprints.concierge import bp as concierge_bp
     from crm.blueprints.offers import bp as offers_bp
     from crm.blueprints.dashboard import bp as dashboard_bp
+    from crm.blueprints.webhooks import bp as webhooks_bp
 
     app.before_request(require_login)
     app.register_blueprint(auth_bp)
@@ -43,3 +44,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(concierge_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(webhooks_bp)
