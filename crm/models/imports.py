@@ -17,6 +17,7 @@ class ContactImport(db.Model):
     stored_path: Mapped[str] = mapped_column(String(500))
     file_format: Mapped[str] = mapped_column(String(10))  # csv, xlsx
     encoding: Mapped[str | None] = mapped_column(String(20))
+    headers: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: a later file with the same reuses the mapping
     mapping: Mapped[str] = mapped_column(Text, default="{}")  # JSON: CRM field -> column index
     assign_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the lead-flow rules
     # Uploaded, Queued, Running, Done, Cancelled, Failed, Undone
@@ -44,7 +45,7 @@ class ImportedRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("contact_imports.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     created_contact: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_imported_records_import_contact", "import_id", "contact_id"),)

@@ -2,7 +2,7 @@
 
 Revision ID: b6_beyond
 Revises: a0969579359a
-Create Date: 2026-11-23 03:58:55.128879
+Create Date: 2026-11-23 04:03:41.396345
 
 """
 from alembic import op
@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('stored_path', sa.String(length=500), nullable=False),
     sa.Column('file_format', sa.String(length=10), nullable=False),
     sa.Column('encoding', sa.String(length=20), nullable=True),
+    sa.Column('headers', sa.Text(), nullable=False),
     sa.Column('mapping', sa.Text(), nullable=False),
     sa.Column('assign_to_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
@@ -78,7 +79,7 @@ def upgrade():
     sa.Column('created_contact', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_imported_records_contact_id_contacts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['import_id'], ['contact_imports.id'], name=op.f('fk_imported_records_import_id_contact_imports'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_imported_records_lead_id_leads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_imported_records_lead_id_leads'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_imported_records'))
     )
     with op.batch_alter_table('imported_records', schema=None) as batch_op:
