@@ -43,6 +43,11 @@ def broker_web(users, login_as):
 
 
 @pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+
+
+@pytest.fixture
 def imports_folder(app):
     return Path(app.instance_path) / "imports"
 
@@ -68,6 +73,7 @@ def test_a_follow_up_boss_export_is_mapped_previewed_and_imported(users, broker_
     assert started.status_code == 302
     assert imports.run_imports() == 1
     db.session.refresh(stored)
+    assert stored.error is None
     assert (stored.status, stored.rows_done, stored.rows_created, stored.rows_matched, stored.rows_skipped) == \
         ("Done", 6, 1, 2, 3)
     ana = db.session.scalars(select(Contact).where(Contact.first_name == "Ana")).one()
@@ -106,8 +112,8 @@ def test_agents_see_imported_people_masked(users, broker_web, login_as):
     assert "Ana" in page and "ana@example.com" not in page and "555-201-3344" not in page and "XXX" in page
 
 
-def test_an_interrupted_import_resumes_without_doubles(users, broker_web):
-    response = _upload(broker_web, csv_bytes([FUB_HEADERS] + generated_rows(1200)))
+def test_an_interrupted_import_resumes_without_doubles(users, broker_web, small_chunks):
+    response = _upload(broker_web, csv_bytes([FUB_HEADERS] + generated_rows(250)))
     with clock.frozen_at(clock.now()):
         stored, _ = _start(broker_web, response, assign_to=str(users["agent"].id))
         assert imports._claim() == stored.id
@@ -118,13 +124,14 @@ def test_an_interrupted_import_resumes_without_doubles(users, broker_web):
         clock.advance(imports.LEASE + timedelta(seconds=1))
         assert imports.run_imports() == 1
     db.session.refresh(stored)
-    assert (stored.status, stored.rows_done, stored.rows_created) == ("Done", 1200, 1200)
-    assert _count(Contact) == 1200 and _count(Lead) == 1200
+    assert (stored.status, stored.rows_done, stored.rows_created) == ("Done", 250, 250)
+    assert _count(Contact) == 250 and _count(Lead) == 250
 
 
-def test_cancel_stops_between_chunks_and_undo_removes_exactly_what_it_added(users, broker_web, make_contact):
+def test_cancel_stops_between_chunks_and_undo_removes_exactly_what_it_added(users, broker_web, make_contact,
+                                                                          small_chunks):
     existing = make_contact(users["agent"], "First5", "Last5", emails=["person5@example.com"])
-    response = _upload(broker_web, csv_bytes([FUB_HEADERS] + generated_rows(1200)))
+    response = _upload(broker_web, csv_bytes([FUB_HEADERS] + generated_rows(250)))
     stored, _ = _start(broker_web, response, assign_to=str(users["agent"].id))
     imports._claim()
     imports.run_import(stored.id, max_chunks=1)
@@ -132,8 +139,8 @@ def test_cancel_stops_between_chunks_and_undo_removes_exactly_what_it_added(user
     with clock.frozen_at(clock.now() + imports.LEASE * 2):
         imports.run_imports()
     db.session.refresh(stored)
-    assert (stored.status, stored.rows_done) == ("Cancelled", 1000)
-    assert _count(Contact) == 1000  # 999 new, one matched
+    assert (stored.status, stored.rows_done, stored.rows_created, stored.rows_matched) == ("Cancelled", 200, 199, 1)
+    assert _count(Contact) == 200
     page = broker_web.get(f"/settings/import/{stored.id}").get_data(as_text=True)
     assert "Undo import" in page
 

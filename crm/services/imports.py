@@ -29,13 +29,14 @@ from crm import clock
 from crm.extensions import db
 from crm.models import Contact, ContactImport, ImportedRecord, ImportSkippedRow, Lead, User
 from crm.models.values import CONTACT_TYPES, INQUIRY_TYPES
-from crm.services import contacts, events, routing, settings
+from crm.services import contacts, events
+from crm.services.import_rows import ChunkWriter
 from crm.services.errors import FieldError
 from crm.validation import is_email, is_phone
 
 MAX_BYTES = 100 * 1024 * 1024
 UNDO_DAYS = 7
-CHUNK_ROWS = 500
+CHUNK_ROWS = 1000
 LEASE = timedelta(minutes=5)
 PASS_SECONDS = 10
 PREVIEW_ROWS = 10
@@ -360,43 +361,6 @@ def _claim() -> int | None:
     return claimed
 
 
-def _owner_for(stored: ContactImport, row: RowData) -> routing.Decision:
-    if stored.assign_to is not None:
-        return routing.Decision(stored.assign_to, f"Imported from {stored.filename}: assigned to {stored.assign_to.name}.")
-    return routing.route_new_contact(row.source, row.person.address.get("zip"))
-
-
-def _contact_source(source: str | None) -> str:
-    known = {name.lower(): name for name in settings.get("contact_sources")}
-    return known.get((source or "").lower(), "Broker")
-
-
-def _import_row(stored: ContactImport, row: RowData, now: datetime) -> None:
-    person = row.person
-    contact = events.find_person(person)
-    created = contact is None
-    if created:
-        decision = _owner_for(stored, row)
-        contact = contacts.create_contact(
-            stored.created_by, emails=person.emails, phones=person.phones, first_name=person.first_name,
-            last_name=person.last_name, owner_id=decision.agent.id if decision.agent else None,
-            contact_source=_contact_source(row.source), contact_type=row.contact_type or "Buyer",
-            **{key: value for key, value in person.address.items() if value})
-        stored.rows_created += 1
-    else:
-        decision = routing.Decision(contact.owner, f"Imported from {stored.filename}: matched an existing contact.")
-        for email in person.emails:
-            contacts.add_email(contact, email)
-        for phone in person.phones:
-            contacts.add_phone(contact, phone)
-        stored.rows_matched += 1
-    lead = contacts.record_lead(contact, row.inquiry_type, row.occurred_at or now, stored.created_by,
-                                source=(row.source or f"Import: {stored.filename}")[:120], message=row.message)
-    routing.log(contact, lead, decision)
-    db.session.add(ImportedRecord(import_id=stored.id, contact_id=contact.id, lead_id=lead.id,
-                                  created_contact=created))
-
-
 def _skip(stored: ContactImport, number: int, cells: list[str], problems: list[tuple[str, str]]) -> None:
     db.session.add(ImportSkippedRow(import_id=stored.id, row_number=number,
                                     problems="; ".join(message for _field, message in problems),
@@ -415,16 +379,22 @@ def _run_chunk(stored: ContactImport, rows: Iterator[tuple[int, list[str]]], map
     """Import up to CHUNK_ROWS rows and commit them with the progress; False when the file is done."""
     _begin_writing()
     now = clock.now()
-    done = 0
+    done, good = 0, []
     for number, cells in rows:
         row = parse_row(cells, mapping, now)
         if row.problems:
             _skip(stored, number, cells, row.problems)
         else:
-            _import_row(stored, row, now)
+            good.append(row)
         done += 1
         if done == CHUNK_ROWS:
             break
+    if good:
+        writer = ChunkWriter(stored, now)
+        writer.add_all(good)
+        created, matched = writer.write()
+        stored.rows_created += created
+        stored.rows_matched += matched
     stored.rows_done += done
     stored.locked_until = clock.now() + LEASE
     db.session.refresh(stored, ["cancel_requested"])

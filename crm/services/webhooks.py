@@ -163,6 +163,10 @@ def _enqueue(subscription: WebhookSubscription, event_type: str, body: str, webh
     return delivery
 
 
+def wanted(event_type: str) -> bool:
+    return any(event_type in subscription.event_list for subscription in _active_subscriptions())
+
+
 def emit(event_type: str, contact: Contact, lead: Lead | None = None, **extra) -> int:
     """Queue `event_type` about `contact` (and `lead`) for every subscription that wants it."""
     wanted = [s for s in _active_subscriptions() if event_type in s.event_list]
