@@ -238,3 +238,20 @@ def test_emails_found_by_the_import_match_case_insensitively(users, broker_web):
     stored, _ = _start(broker_web, response, assign_to=str(users["agent2"].id))
     imports.run_imports()
     assert _count(Contact) == 1 and _count(ContactEmail) == 1 and db.session.get(Contact, contact.id).lead_count == 1
+
+
+def test_routing_many_at_once_picks_as_one_by_one(users):
+    from crm.models import ServiceZip
+    from crm.services import routing
+    db.session.add_all([ServiceZip(user_id=users["agent2"].id, zip="33602"),
+                        ServiceZip(user_id=users["west_agent"].id, zip="33602"),
+                        LeadFlowRule(source="Zillow", assign_to_id=users["agent"].id, position=1)])
+    db.session.commit()
+    requests = [("Zillow", "33602"), (None, "33602"), (None, "33602"), (None, "99999"), (None, None),
+                (None, "33602"), ("zillow", None), (None, "99999"), (None, None), (None, "99999")]
+    together = [(d.agent.id, d.why) for d in routing.route_new_contacts(requests)]
+    db.session.rollback()
+    one_by_one = [(d.agent.id, d.why) for d in (routing.route_new_contact(*r) for r in requests)]
+    assert together == one_by_one
+    assert together[0][0] == users["agent"].id and {agent for agent, _ in together[1:3]} == \
+        {users["agent2"].id, users["west_agent"].id}

@@ -25,8 +25,8 @@ from crm.services import action_plans, contacts, routing, settings, webhooks
 @dataclass
 class NewPerson:
     first_row: object  # the RowData that created them
-    decision: routing.Decision
     values: dict
+    decision: routing.Decision | None = None
     emails: list[str] = field(default_factory=list)
     phones: dict[str, str] = field(default_factory=dict)  # digits -> as written
     contact_id: int | None = None
@@ -86,24 +86,36 @@ class ChunkWriter:
             if isinstance(target, NewPerson):
                 self._remember(target, row, by_email, by_phone)
             self.rows.append((row, target))
+        self._decide_owners()
 
-    def _new_person(self, row) -> NewPerson:
+    def _decide_owners(self) -> None:
+        """The chosen agent, or the lead-flow rules for all the chunk's new people at once."""
+        new_people = self._new_people()
         if self.stored.assign_to is not None:
             agent = self.stored.assign_to
-            decision = routing.Decision(agent, f"Imported from {self.stored.filename}: assigned to {agent.name}.")
+            decisions = [routing.Decision(agent, f"Imported from {self.stored.filename}: assigned to {agent.name}.")
+                         ] * len(new_people)
         else:
-            decision = routing.route_new_contact(row.source, row.person.address.get("zip"))
+            decisions = routing.route_new_contacts([(person.first_row.source, person.values["zip"])
+                                                    for person in new_people])
+        for person, decision in zip(new_people, decisions):
+            person.decision = decision
+            person.values["owner_id"] = decision.agent.id if decision.agent else None
+            person.values["office_id"] = decision.agent.office_id if decision.agent else None
+
+    def _new_people(self) -> list[NewPerson]:
+        """Each new person once, in the order of their first row."""
+        return list({id(target): target for _row, target in self.rows if isinstance(target, NewPerson)}.values())
+
+    def _new_person(self, row) -> NewPerson:
         person = row.person
-        values = dict(first_name=person.first_name, last_name=person.last_name,
-                      owner_id=decision.agent.id if decision.agent else None,
-                      office_id=decision.agent.office_id if decision.agent else None,
-                      created_by_id=self.actor.id, contact_type=row.contact_type or "Buyer",
+        values = dict(first_name=person.first_name, last_name=person.last_name, created_by_id=self.actor.id, contact_type=row.contact_type or "Buyer",
                       contact_source=self.sources.get((row.source or "").lower(), "Broker"),
                       **{key: person.address.get(key) for key in ("street", "city", "state", "zip")})
         transient = Contact(search_text="", **values)
         contacts.refresh_search_text(transient)
         values["search_text"] = transient.search_text
-        return NewPerson(row, decision, values)
+        return NewPerson(row, values)
 
     @staticmethod
     def _remember(new: NewPerson, row, by_email: dict, by_phone: dict) -> None:
@@ -123,7 +135,7 @@ class ChunkWriter:
     def write(self) -> tuple[int, int]:
         """Store the chunk; returns (people created, rows that went to someone already known: stored
         before, or created by an earlier row of the file)."""
-        new_people = list({id(target): target for _row, target in self.rows if isinstance(target, NewPerson)}.values())
+        new_people = self._new_people()
         self._insert_people(new_people)
         lead_ids = self._insert_leads()
         self._update_matched()
