@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
@@ -30,6 +30,18 @@ class NewPerson:
     emails: list[str] = field(default_factory=list)
     phones: dict[str, str] = field(default_factory=dict)  # digits -> as written
     contact_id: int | None = None
+
+
+def _reserve_ids(model, count: int) -> list[int]:
+    """Ids for `count` new rows, so they go in with one executemany (RETURNING would make SQLite
+    insert them one at a time to keep their order). PostgreSQL: from the table's sequence; SQLite:
+    after the highest, safe because the chunk's transaction holds the database's write lock."""
+    if db.engine.dialect.name == "postgresql":
+        return list(db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            {"table": model.__tablename__, "count": count}))
+    start = (db.session.scalar(select(func.max(model.id))) or 0) + 1
+    return list(range(start, start + count))
 
 
 def _name_key(digits: str, first: str, last: str) -> tuple[str, str, str]:
@@ -175,9 +187,9 @@ class ChunkWriter:
             rows.append({**person.values, **plan_columns, "lead_count": count, "last_inquiry_at": latest,
                          "last_inquiry_type": inquiry, "last_activity_at": latest, "created_at": self.now,
                          "updated_at": self.now, "referral_status_changed_at": self.now})
-        ids = db.session.scalars(insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows).all()
-        for person, contact_id in zip(new_people, ids):
-            person.contact_id = contact_id
+        for person, contact_id, row in zip(new_people, _reserve_ids(Contact, len(rows)), rows):
+            person.contact_id = row["id"] = contact_id
+        db.session.execute(insert(Contact), rows)
         self._insert_channels([(p.contact_id, p.emails, p.phones) for p in new_people])
         if self.plan is not None and self.plan.tasks:
             db.session.execute(insert(ContactTask), [
@@ -197,11 +209,13 @@ class ChunkWriter:
 
     def _insert_leads(self) -> list[int]:
         source = f"Import: {self.stored.filename}"[:120]
-        rows = [dict(contact_id=self._contact_id(target), inquiry_type=row.inquiry_type,
-                     occurred_at=row.occurred_at or self.now, source=(row.source or source)[:120], message=row.message,
-                     created_by_id=self.actor.id, created_at=self.now, digest_pending=False)
-                for row, target in self.rows]
-        return db.session.scalars(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), rows).all()
+        ids = _reserve_ids(Lead, len(self.rows))
+        db.session.execute(insert(Lead), [
+            dict(id=lead_id, contact_id=self._contact_id(target), inquiry_type=row.inquiry_type,
+                 occurred_at=row.occurred_at or self.now, source=(row.source or source)[:120], message=row.message,
+                 created_by_id=self.actor.id, created_at=self.now, digest_pending=False)
+            for lead_id, (row, target) in zip(ids, self.rows)])
+        return ids
 
     def _update_matched(self) -> None:
         """Matched people: the lead columns of the Leads list follow, new emails and phones are added."""

@@ -121,33 +121,35 @@ def _cell_text(value) -> str:
     return " ".join(str(value).replace("\x00", "").split())
 
 
-def _raw_rows(stored: ContactImport) -> Iterator[list[str]]:
+def _raw_rows(stored: ContactImport) -> Iterator[list]:
     path = Path(stored.stored_path)
     if stored.file_format == "xlsx":
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        for row in sheet.iter_rows():
-            yield [_cell_text(value) for value in row]
+        yield from CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()
         return
     with path.open(encoding=stored.encoding, newline="") as text:
-        for row in csv.reader(text):
-            yield [_cell_text(value) for value in row]
+        yield from csv.reader(text)
+
+
+def _is_blank(row: list) -> bool:
+    return all(value is None or value == "" for value in row)
 
 
 def data_rows(stored: ContactImport, skip: int = 0) -> Iterator[tuple[int, list[str]]]:
-    """(row number as a spreadsheet shows it, cells) of the data rows, blank rows left out."""
+    """(row number as a spreadsheet shows it, cells as text) of the data rows, blank rows left out;
+    the first `skip` of them are passed over unread (a resumed import)."""
     rows = _raw_rows(stored)
     next(rows, None)  # the header
-    for number, cells in enumerate(rows, start=2):
-        if not any(cells):
+    for number, row in enumerate(rows, start=2):
+        if _is_blank(row):
             continue
         if skip:
             skip -= 1
             continue
-        yield number, cells
+        yield number, [_cell_text(value) for value in row]
 
 
 def headers_of(stored: ContactImport) -> list[str]:
-    return next(_raw_rows(stored), [])
+    return [_cell_text(value) for value in next(_raw_rows(stored), [])]
 
 
 # --- Upload --------------------------------------------------------------------------------------
@@ -175,7 +177,9 @@ def _saved_mapping(headers: list[str]) -> dict[str, int] | None:
 def _check_contents(stored: ContactImport) -> list[str]:
     try:
         headers = headers_of(stored)
-        total = sum(1 for _ in data_rows(stored))
+        rows = _raw_rows(stored)
+        next(rows, None)
+        total = sum(1 for row in rows if not _is_blank(row))
     except (CalamineError, csv.Error, ValueError, OSError) as error:
         raise ImportProblem(f"The file cannot be read ({error}).", "file") from None
     if not any(headers):
