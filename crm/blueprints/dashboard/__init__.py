@@ -11,6 +11,7 @@ from crm.models.values import IMMEDIATE_INQUIRIES
 from crm.services import dashboard, referrals
 
 bp = Blueprint("dashboard", __name__)
+LEADS_PATH = "/contacts"  # the Leads list (SPEC §3.2); url_for per bar would be most of the page's time
 
 
 def leads_url(period: dashboard.Period, day: date | None = None, **filters) -> str:
@@ -18,7 +19,7 @@ def leads_url(period: dashboard.Period, day: date | None = None, **filters) -> s
     params = [(name, value) for name, values in filters.items()
               for value in (values if isinstance(values, (list, tuple)) else [values])]
     params += [("activity_from", (day or period.start).isoformat()), ("activity_to", (day or period.end).isoformat())]
-    return f"{url_for('contacts.index')}?{urlencode(params)}"
+    return f"{LEADS_PATH}?{urlencode(params)}"
 
 
 def _day_label(day: date) -> str:
@@ -62,6 +63,7 @@ def index():
     viewer = current_user
     period = dashboard.read_period(request.args, viewer)
     overall, per_owner = dashboard.speed_to_lead(viewer, period)
+    referrals_path = url_for("referrals.index")
     charts = [
         speed_chart(period, per_owner),
         daily_chart("chart-sources", "Leads per day by source", "leads", dashboard.leads_by_source(viewer, period),
@@ -71,7 +73,7 @@ def index():
                     lambda key, day: leads_url(period, day, inquiry_type=key)),
         daily_chart("chart-referrals", "Referrals per day by sub-tab", "referrals",
                     dashboard.referrals_by_tab(viewer, period),
-                    lambda key, day: url_for("referrals.index", tab=referrals.tab_slug(key))),
+                    lambda key, day: f"{referrals_path}?tab={referrals.tab_slug(key)}"),
     ]
     return render_template("dashboard/index.html", period=period, overall=overall, per_owner=per_owner,
                            charts=charts, compliance=dashboard.compliance(viewer, period),
