@@ -465,7 +465,7 @@ def can_undo(stored: ContactImport, now: datetime) -> bool:
             and now - stored.finished_at <= timedelta(days=UNDO_DAYS) and stored.rows_done > 0)
 
 
-def undo(stored: ContactImport, actor: User) -> tuple[int, int]:
+def undo(stored: ContactImport) -> tuple[int, int]:
     """Remove the leads the import added and the contacts it created that have no other leads.
     Returns (contacts removed, leads removed)."""
     if not can_undo(stored, clock.now()):

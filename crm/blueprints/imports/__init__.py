@@ -136,7 +136,7 @@ def cancel(import_id: int):
 def undo(import_id: int):
     stored = _import(import_id)
     try:
-        removed_contacts, removed_leads = imports.undo(stored, current_user)
+        removed_contacts, removed_leads = imports.undo(stored)
     except imports.ImportProblem as error:
         db.session.rollback()
         flash(str(error), "error")
