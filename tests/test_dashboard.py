@@ -131,3 +131,17 @@ def test_bad_dates_fall_back_and_say_so(leads, login_as):
     assert response.status_code == 200
     assert "The end date is before the start date" in response.get_data(as_text=True)
     assert "Dates must look like 2026-11-21" in web.get("/dashboard?start=nonsense").get_data(as_text=True)
+
+
+def test_a_long_period_counts_per_week_and_links_each_week(leads, login_as):
+    manager = leads["manager"]
+    period = dashboard.read_period({"start": "2026-10-01", "end": "2026-11-19"}, manager)
+    with clock.frozen_at(NOW):
+        sources = dashboard.leads_by_source(manager, period)
+    week = datetime(2026, 11, 16).date()  # Monday of Nov 18 and 19
+    assert period.unit == "week" and sources.days[0] == period.start and week in sources.days
+    assert sources.counts["Broker"][week] == 5 and sources.counts["Broker"][datetime(2026, 11, 9).date()] == 1
+    assert period.bucket_end(period.start) == datetime(2026, 10, 4).date()  # Oct 1 is a Thursday
+    page = login_as(manager).get("/dashboard?start=2026-10-01&end=2026-11-19").get_data(as_text=True)
+    assert "Leads per week by source" in page
+    assert "/contacts?contact_source=Broker&amp;activity_from=2026-11-16&amp;activity_to=2026-11-19" in page

@@ -21,6 +21,7 @@ from crm.services import action_plans, settings
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+MAX_DAILY_BARS = 31  # longer periods are counted per week (Monday to Sunday, cut to the period)
 TAB_OF_STATUS = {status: tab for tab, statuses in REFERRAL_TABS.items() for status in statuses}
 
 
@@ -35,6 +36,25 @@ class Period:
     @property
     def days(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    @property
+    def unit(self) -> str:
+        return "day" if len(self.days) <= MAX_DAILY_BARS else "week"
+
+    def bucket_of(self, day: date) -> date:
+        """The first day of the bar that counts `day`."""
+        if self.unit == "day":
+            return day
+        return max(self.start, day - timedelta(days=day.weekday()))
+
+    def bucket_end(self, first: date) -> date:
+        if self.unit == "day":
+            return first
+        return min(self.end, first - timedelta(days=first.weekday()) + timedelta(days=6))
+
+    @property
+    def buckets(self) -> list[date]:
+        return list(dict.fromkeys(self.bucket_of(day) for day in self.days))
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -149,7 +169,8 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
 
 @dataclass
 class DailyCounts:
-    """counts[key][day] for each key (a source, an inquiry type, a sub-tab) over the period's days."""
+    """counts[key][first day of a bar] for each key (a source, an inquiry type, a sub-tab) over the
+    period's days (or weeks, for a long period)."""
     days: list[date]
     counts: dict[str, dict[date, int]]
 
@@ -162,10 +183,11 @@ class DailyCounts:
 
 
 def _daily(period: Period, rows, key_of=lambda key: key) -> DailyCounts:
-    counts: dict[str, dict[date, int]] = defaultdict(lambda: dict.fromkeys(period.days, 0))
+    buckets = period.buckets
+    counts: dict[str, dict[date, int]] = defaultdict(lambda: dict.fromkeys(buckets, 0))
     for day, key, count in rows:
-        counts[key_of(key) or "(none)"][_as_date(day)] += count
-    return DailyCounts(period.days, dict(counts))
+        counts[key_of(key) or "(none)"][period.bucket_of(_as_date(day))] += count
+    return DailyCounts(buckets, dict(counts))
 
 
 def _leads_per_day(viewer: User, period: Period, key_column) -> DailyCounts:

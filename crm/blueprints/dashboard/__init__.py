@@ -14,29 +14,31 @@ bp = Blueprint("dashboard", __name__)
 LEADS_PATH = "/contacts"  # the Leads list (SPEC §3.2); url_for per bar would be most of the page's time
 
 
-def leads_url(period: dashboard.Period, day: date | None = None, **filters) -> str:
-    """The Leads list with the existing filter parameters: leads of `day` (or the period) and `filters`."""
+def leads_url(period: dashboard.Period, first: date | None = None, **filters) -> str:
+    """The Leads list with the existing filter parameters: leads of the bar starting on `first`
+    (or of the whole period) and `filters`."""
     params = [(name, value) for name, values in filters.items()
               for value in (values if isinstance(values, (list, tuple)) else [values])]
-    params += [("activity_from", (day or period.start).isoformat()), ("activity_to", (day or period.end).isoformat())]
+    last = period.bucket_end(first) if first else period.end
+    params += [("activity_from", (first or period.start).isoformat()), ("activity_to", last.isoformat())]
     return f"{LEADS_PATH}?{urlencode(params)}"
 
 
-def _day_label(day: date) -> str:
-    return day.strftime("%b %d")
+def daily_chart(chart_id: str, title: str, what: str, period: dashboard.Period, counts: dashboard.DailyCounts,
+                href) -> dict:
+    """A stacked bar per day (or week), a segment per key; `href(key, first day)` is where it leads."""
+    def day_label(day: date) -> str:
+        return day.strftime("%b %d") if period.unit == "day" else day.strftime("week of %b %d")
 
-
-def daily_chart(chart_id: str, title: str, what: str, counts: dashboard.DailyCounts, href) -> dict:
-    """A stacked bar per day, a segment per key; `href(key, day)` is where a segment leads."""
-    series = [Series(key, [Bar(counts.counts[key][day] or None,
-                               f"{key}, {_day_label(day)}: {counts.counts[key][day]} {what}",
+    series = [Series(key, [Bar(counts.counts[key][day] or None, f"{key}, {day_label(day)}: {counts.counts[key][day]} {what}",
                                href(key, day) if counts.counts[key][day] else None)
                            for day in counts.days])
               for key in counts.keys]
     totals = ", ".join(f"{key} {counts.total(key)}" for key in counts.keys) or "none"
-    description = f"{title} from {counts.days[0]:%b %d} to {counts.days[-1]:%b %d, %Y}. Totals: {totals}."
-    svg = bar_chart(chart_id, title, description, [_day_label(day) for day in counts.days], series, stacked=True)
-    return dict(id=chart_id, title=title, svg=svg, counts=counts, href=href, day_label=_day_label)
+    description = f"{title} from {period.start:%b %d} to {period.end:%b %d, %Y}. Totals: {totals}."
+    svg = bar_chart(chart_id, title, description, [f"{day:%b %d}" for day in counts.days], series, stacked=True)
+    return dict(id=chart_id, title=title, svg=svg, counts=counts, href=href, day_label=day_label,
+                unit=period.unit.capitalize())
 
 
 def speed_chart(period: dashboard.Period, per_owner: list[dashboard.Speed]) -> dict:
@@ -66,12 +68,13 @@ def index():
     referrals_path = url_for("referrals.index")
     charts = [
         speed_chart(period, per_owner),
-        daily_chart("chart-sources", "Leads per day by source", "leads", dashboard.leads_by_source(viewer, period),
+        daily_chart("chart-sources", f"Leads per {period.unit} by source", "leads", period,
+                    dashboard.leads_by_source(viewer, period),
                     lambda key, day: leads_url(period, day, contact_source=key)),
-        daily_chart("chart-inquiries", "Leads per day by inquiry type", "leads",
+        daily_chart("chart-inquiries", f"Leads per {period.unit} by inquiry type", "leads", period,
                     dashboard.leads_by_inquiry_type(viewer, period),
                     lambda key, day: leads_url(period, day, inquiry_type=key)),
-        daily_chart("chart-referrals", "Referrals per day by sub-tab", "referrals",
+        daily_chart("chart-referrals", f"Referrals per {period.unit} by sub-tab", "referrals", period,
                     dashboard.referrals_by_tab(viewer, period),
                     lambda key, day: f"{referrals_path}?tab={referrals.tab_slug(key)}"),
     ]
