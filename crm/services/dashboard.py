@@ -39,7 +39,7 @@ class Period:
 
     @property
     def unit(self) -> str:
-        return "day" if len(self.days) <= MAX_DAILY_BARS else "week"
+        return "day" if (self.end - self.start).days < MAX_DAILY_BARS else "week"
 
     def bucket_of(self, day: date) -> date:
         """The first day of the bar that counts `day`."""
