@@ -255,3 +255,11 @@ def test_routing_many_at_once_picks_as_one_by_one(users):
     assert together == one_by_one
     assert together[0][0] == users["agent"].id and {agent for agent, _ in together[1:3]} == \
         {users["agent2"].id, users["west_agent"].id}
+
+
+def test_an_upload_without_the_csrf_token_is_refused(users, broker_web):
+    broker_web.get("/settings/import")
+    response = broker_web.http.post("/settings/import", data={"file": (io.BytesIO(b"Name,Email\nA B,a@b.co\n"),
+                                                                        "people.csv")},
+                                    content_type="multipart/form-data")
+    assert response.status_code == 400 and _count(ContactImport) == 0

@@ -52,6 +52,8 @@ def _layout(series: list[Series], slots: int, stacked: bool) -> tuple[list[Rect]
     totals = [sum(s.bars[i].value or 0 for s in series) if stacked else max((s.bars[i].value or 0 for s in series),
                                                                             default=0) for i in range(slots)]
     top = nice_ceiling(max(totals, default=0))
+    if top < 4 and all(float(total).is_integer() for total in totals):
+        top = 4  # counts: whole numbers on the axis
     slot = plot_width / max(slots, 1)
     rects = []
     for index in range(slots):
