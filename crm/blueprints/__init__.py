@@ -28,6 +28,9 @@ def register_blueprints(app: Flask) -> None:
     from crm.blueprints.referrals import bp as referrals_bp
     from crm.blueprints.concierge import bp as concierge_bp
     from crm.blueprints.offers import bp as offers_bp
+    from crm.blueprints.dashboard import bp as dashboard_bp
+    from crm.blueprints.webhooks import bp as webhooks_bp
+    from crm.blueprints.imports import bp as imports_bp
 
     app.before_request(require_login)
     app.register_blueprint(auth_bp)
@@ -41,3 +44,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(concierge_bp)
     app.register_blueprint(offers_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(imports_bp)

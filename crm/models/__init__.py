@@ -1,5 +1,6 @@
 """All models, imported here so Flask-Migrate and the app see one metadata."""
 from crm.models.api import ApiKey, ApiRateWindow, IdempotencyRecord
+from crm.models.imports import ContactImport, ImportedRecord, ImportSkippedRow
 from crm.models.contact import ActivityLog, Contact, ContactEmail, ContactPhone, ContactShare, Lead, Note
 from crm.models.org import AccountToken, Office, ServiceZip, User, ZipSponsorship
 from crm.models.outbox import OutboxMessage
@@ -8,10 +9,12 @@ from crm.models.requests import ManageRequest
 from crm.models.routing import AppointmentOffer, LeadFlowRule, OfferRecipient
 from crm.models.settings import Setting
 from crm.models.smart_list import SmartList
+from crm.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccountToken", "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
-    "Contact", "ContactEmail", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
-    "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office", "OutboxMessage",
-    "ServiceZip", "Setting", "SmartList", "User", "ZipSponsorship",
+    "Contact", "ContactEmail", "ContactImport", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
+    "ImportSkippedRow", "ImportedRecord", "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office",
+    "OutboxMessage", "ServiceZip", "Setting", "SmartList", "User", "WebhookDelivery", "WebhookSubscription",
+    "ZipSponsorship",
 ]

@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
-from crm.services import action_plans, activity, masking, visibility
+from crm.services import action_plans, activity, masking, visibility, webhooks
 
 
 def phone_digits(value: str) -> str:
@@ -58,6 +58,7 @@ def create_contact(actor: User | None, emails=(), phones=(), **fields) -> Contac
     db.session.flush()
     activity.log(contact, actor, "Created", f"Contact created by {actor.name if actor else 'the website'}")
     action_plans.start_plan_in_use(contact, actor)
+    webhooks.emit("contact.created", contact)
     return contact
 
 
@@ -76,6 +77,7 @@ def record_lead(contact: Contact, inquiry_type: str, occurred_at: datetime | Non
     if lead.mls_number and f"mls:{lead.mls_number.lower()}" not in contact.search_text.split():
         contact.search_text = f"{contact.search_text} mls:{lead.mls_number.lower()}".strip()
     db.session.flush()
+    webhooks.emit("lead.created", contact, lead)
     return lead
 
 
@@ -123,6 +125,7 @@ def update_fields(contact: Contact, actor: User, changes: dict, labels: dict[str
     if lines:
         refresh_search_text(contact)
         activity.log(contact, actor, "Edited", "; ".join(lines))
+        webhooks.emit("contact.updated", contact)
     return lines
 
 

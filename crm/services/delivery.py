@@ -25,6 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from crm import clock
 from crm.extensions import db
 from crm.models import OutboxMessage
+from crm.services import webhooks
 
 STATUSES = ("queued", "sending", "sent", "logged", "failed")
 RETRYABLE = ("queued", "failed")
@@ -187,6 +188,8 @@ def send_sms(url: str, message: OutboxMessage) -> None:
 
 def _transport(message: OutboxMessage, smtp: SmtpSender | None):
     """How to send this message, or None when its channel has no endpoint configured."""
+    if message.channel == webhooks.CHANNEL:
+        return lambda: webhooks.send(message)
     if message.channel == "sms":
         url = current_app.config.get("SMS_URL")
         return (lambda: send_sms(url, message)) if url else None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
-from crm.services import activity, local_time, masking, outbox, referrals, settings, visibility
+from crm.services import activity, local_time, masking, outbox, referrals, settings, visibility, webhooks
 from crm.services.errors import FieldError
 from crm.wording import plural
 
@@ -242,6 +242,8 @@ def _hand_over(offer: AppointmentOffer, user: User, now: datetime) -> None:
     contact.owner_id, contact.office_id = user.id, user.office_id or contact.office_id
     activity.log(contact, user, "Claimed", f"{user.name} claimed the offer; owner {previous} → {user.name}",
                  category="routing")
+    webhooks.emit("offer.claimed", contact, offer={"id": offer.id, "claimedById": user.id,
+                                                   "claimedAt": webhooks.iso(now)})
     if offer.appointment_at:
         referrals.change_status(contact, user, "Appointment Set")
 

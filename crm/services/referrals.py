@@ -13,7 +13,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import Contact, Note, User
 from crm.models.values import LEAD_STATUSES, REFERRAL_STATUSES, REFERRAL_TABS
-from crm.services import activity, contacts, lead_search, masking, visibility
+from crm.services import activity, contacts, lead_search, masking, visibility, webhooks
 from crm.services.errors import FieldError
 
 TABS = tuple(REFERRAL_TABS)
@@ -108,6 +108,7 @@ def change_status(contact: Contact, actor: User, status: str) -> bool:
     contact.referral_status, contact.referral_status_changed_at = status, clock.now()
     moved = f" (moved to {tab_of(status)})" if tab_of(old) != tab_of(status) else ""
     activity.log(contact, actor, "Referral Status", f"{old} → {status}{moved}")
+    webhooks.emit("referral.status_changed", contact, previousStatus=old, status=status, subTab=tab_of(status))
     return True
 
 

@@ -6,8 +6,9 @@ its stamp are one UPDATE, and on PostgreSQL agents being stamped by a concurrent
 skipped (SKIP LOCKED), so simultaneous events go to different agents.
 """
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from crm import clock
@@ -68,18 +69,85 @@ class Decision:
     why: str
 
 
-def route_new_contact(source: str | None, zip_code: str | None) -> Decision:
-    """The owner for a new contact: the first matching lead-flow rule, else round robin."""
-    facts = f"source {source or 'unknown'}, zip {zip_code or 'unknown'}"
-    rule = matching_rule(source, zip_code)
-    if rule is not None:
-        agent = rule.assign_to
-        return Decision(agent, f"Lead-flow rule ({_describe(rule)}) matched {facts}: assigned to {agent.name}.")
-    pool_condition, pool = _round_robin_pool(zip_code)
-    agent = _next_agent(pool_condition)
+def _facts(source: str | None, zip_code: str | None) -> str:
+    return f"source {source or 'unknown'}, zip {zip_code or 'unknown'}"
+
+
+def _by_rule(rule: LeadFlowRule, facts: str) -> Decision:
+    agent = rule.assign_to
+    return Decision(agent, f"Lead-flow rule ({_describe(rule)}) matched {facts}: assigned to {agent.name}.")
+
+
+def _by_round_robin(agent: User | None, facts: str, pool: str) -> Decision:
     if agent is None:
         return Decision(None, f"No lead-flow rule matched {facts} and no agent is active: left unassigned.")
     return Decision(agent, f"No lead-flow rule matched {facts}: round robin among {pool} assigned to {agent.name}.")
+
+
+def route_new_contact(source: str | None, zip_code: str | None) -> Decision:
+    """The owner for a new contact: the first matching lead-flow rule, else round robin."""
+    facts = _facts(source, zip_code)
+    rule = matching_rule(source, zip_code)
+    if rule is not None:
+        return _by_rule(rule, facts)
+    pool_condition, pool = _round_robin_pool(zip_code)
+    return _by_round_robin(_next_agent(pool_condition), facts, pool)
+
+
+class _RoundRobin:
+    """The round robin of `_next_agent` played in memory for many contacts: each pick is the pool's
+    agent routed to least recently, and goes to the back of the line (stamped a microsecond after
+    the pick before, so the next import's line continues in the same order)."""
+
+    def __init__(self, now):
+        self.now, self.picks = now, 0
+        agents = db.session.scalars(select(User).where(User.id.in_(active_agents())))
+        self.agents = {agent.id: agent for agent in agents}
+        self.line = {agent.id: (agent.last_routed_at is not None, agent.last_routed_at or now, agent.id)
+                     for agent in self.agents.values()}
+        self.stamps: dict[int, datetime] = {}
+        self.pools: dict[str | None, tuple[set[int], str]] = {}
+
+    def pool(self, zip_code: str | None) -> tuple[set[int], str]:
+        if zip_code not in self.pools:
+            condition, why = _round_robin_pool(zip_code)
+            members = set(self.agents) if condition is None else set(
+                db.session.scalars(active_agents().where(condition)))
+            self.pools[zip_code] = (members, why)
+        return self.pools[zip_code]
+
+    def next_agent(self, members: set[int]) -> User | None:
+        if not members:
+            return None
+        agent_id = min(members, key=self.line.__getitem__)
+        self.picks += 1
+        self.stamps[agent_id] = self.now + timedelta(microseconds=self.picks)
+        self.line[agent_id] = (True, self.stamps[agent_id], agent_id)
+        return self.agents[agent_id]
+
+    def stamp(self) -> None:
+        if self.stamps:
+            db.session.execute(update(User.__table__).where(User.__table__.c.id == bindparam("agent_id")),
+                               [{"agent_id": agent_id, "last_routed_at": at} for agent_id, at in self.stamps.items()])
+
+
+def route_new_contacts(requests: list[tuple[str | None, str | None]]) -> list[Decision]:
+    """`route_new_contact` for many new contacts at once (an import), by (source, zip): the same
+    rules and round robin, with a query per distinct source and zip instead of three per contact."""
+    rules: dict[tuple[str, str], LeadFlowRule | None] = {}
+    line = _RoundRobin(clock.now())
+    decisions = []
+    for source, zip_code in requests:
+        key = ((source or "").lower(), zip_code or "")
+        if key not in rules:
+            rules[key] = matching_rule(source, zip_code)
+        if rules[key] is not None:
+            decisions.append(_by_rule(rules[key], _facts(source, zip_code)))
+            continue
+        members, pool = line.pool(zip_code)
+        decisions.append(_by_round_robin(line.next_agent(members), _facts(source, zip_code), pool))
+    line.stamp()
+    return decisions
 
 
 def to_existing_owner(contact: Contact, inquiry_type: str) -> Decision:

@@ -1,0 +1,64 @@
+"""Benchmark of the dashboard (issue 13 item 3: p95 under 200 ms at 1,000,000 leads): the real
+route, for the broker (all offices and one), a manager and an agent, over the last 30 and 90 days.
+
+    CRM_DATABASE_URL=... python benchmarks/dashboard.py [--repeat 20]
+
+Load data first: `flask --app crm demo --contacts 200000 --leads 1000000`.
+"""
+import argparse
+import re
+import statistics
+import time
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from crm import clock, create_app
+from crm.extensions import db
+from crm.models import Lead, Office
+
+TARGET_MS = 200
+
+
+def sign_in(client, email: str) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": email, "password": "demo1234", "csrf_token": token})
+
+
+def p95(samples: list[float]) -> float:
+    return sorted(samples)[max(0, round(0.95 * len(samples)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    app = create_app()
+    with app.app_context():
+        leads = db.session.scalar(select(func.count(Lead.id)))
+        office_id = db.session.scalar(select(Office.id).order_by(Office.id).limit(1))
+    print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, {leads:,} leads")
+    print(f"{'viewer':10} {'query':28} {'p50 ms':>8} {'p95 ms':>8}  target < {TARGET_MS} ms")
+    worst = 0.0
+    today = clock.now().date()
+    for role in ("broker", "manager", "agent"):
+        client = app.test_client()
+        sign_in(client, f"{role}@demo.test")
+        for query in [""] + ([f"office={office_id}"] if role == "broker" else []):
+            for days in (30, 90):
+                url = f"/dashboard?{query}&start={today - timedelta(days=days - 1)}&end={today}"
+                client.get(url)  # warm up
+                samples = []
+                for _ in range(args.repeat):
+                    started = time.perf_counter()
+                    assert client.get(url).status_code == 200
+                    samples.append((time.perf_counter() - started) * 1000)
+                worst = max(worst, p95(samples))
+                print(f"{role:10} {(query or 'all') + f', {days} days':28} {statistics.median(samples):8.1f} "
+                      f"{p95(samples):8.1f}")
+    print(f"worst p95: {worst:.1f} ms ({'OK' if worst < TARGET_MS else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Settings › Import (`/settings/import`, broker and managers): upload, map and preview, then watch
+the worker import with a progress bar (htmx polling), cancel, undo, and the skipped-rows report."""
+import json
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_login import current_user
+
+from crm import clock
+from crm.blueprints.guards import roles_required
+from crm.blueprints.imports.forms import NOT_IMPORTED, UploadForm, mapping_form
+from crm.extensions import csrf, db
+from crm.hx import is_partial_request, render_fragment, render_page
+from crm.models import ContactImport
+from crm.services import imports
+
+bp = Blueprint("imports", __name__, url_prefix="/settings/import")
+
+
+@bp.before_request
+@roles_required("broker", "manager")
+def importers_only():
+    return None
+
+
+def _import(import_id: int) -> ContactImport:
+    """The broker sees every import, a manager their own (others answer 404)."""
+    stored = db.session.get(ContactImport, import_id)
+    if stored is None or (current_user.role != "broker" and stored.created_by_id != current_user.id):
+        abort(404)
+    return stored
+
+
+def _recent_imports() -> list[ContactImport]:
+    query = db.select(ContactImport).order_by(ContactImport.id.desc()).limit(20)
+    if current_user.role != "broker":
+        query = query.where(ContactImport.created_by_id == current_user.id)
+    return list(db.session.scalars(query))
+
+
+def _index_page(form: UploadForm | None = None, status: int = 200):
+    return render_template("imports/index.html", form=form or UploadForm(), imports=_recent_imports(),
+                           max_mb=imports.MAX_BYTES // (1024 * 1024)), status
+
+
+@bp.route("")
+def index():
+    return _index_page()
+
+
+@bp.route("", methods=["POST"])
+@csrf.exempt  # checked below, once the upload limit is raised for this one request
+def upload():
+    request.max_content_length = imports.MAX_BYTES + 1024 * 1024
+    csrf.protect()
+    form = UploadForm()
+    try:
+        stored = imports.upload(current_user, request.files.get("file"),
+                                Path(current_app.instance_path) / "imports")
+    except imports.ImportProblem as error:
+        db.session.rollback()
+        form.file.errors = [str(error)]
+        return _index_page(form, 422)
+    db.session.commit()
+    return redirect(url_for("imports.detail", import_id=stored.id))
+
+
+def _mapping_context(stored: ContactImport, formdata=None, problem: str | None = None) -> dict:
+    headers = json.loads(stored.headers)
+    saved = {name: int(index) for name, index in json.loads(stored.mapping).items()}
+    form = mapping_form(headers, saved, imports.agents_to_assign(current_user),
+                        current_user.role == "broker", formdata)
+    try:
+        mapping = imports.read_mapping({key: form[key].data or "" for key in form.data}, len(headers))
+    except imports.ImportProblem as error:
+        mapping, problem = {}, problem or str(error)
+    rows = imports.preview(stored, mapping) if mapping else []
+    mapped = sorted(mapping.items(), key=lambda item: item[1])
+    return dict(stored=stored, form=form, headers=headers, rows=rows, mapped=mapped, fields=imports.FIELDS,
+                problem=problem)
+
+
+def _progress_context(stored: ContactImport) -> dict:
+    now = clock.now()
+    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now))
+
+
+@bp.route("/<int:import_id>")
+def detail(import_id: int):
+    stored = _import(import_id)
+    if stored.status == "Uploaded":
+        context = _mapping_context(stored, request.args if request.args else None)
+        return render_page("imports/mapping.html", "preview", **context)
+    return render_template("imports/progress.html", **_progress_context(stored))
+
+
+@bp.route("/<int:import_id>/start", methods=["POST"])
+def start(import_id: int):
+    stored = _import(import_id)
+    if stored.status != "Uploaded":
+        return redirect(url_for("imports.detail", import_id=stored.id))
+    context = _mapping_context(stored, request.form)
+    form = context["form"]
+    if context["problem"] or not form.validate_on_submit():
+        return render_template("imports/mapping.html", **context), 422
+    assign_to = form.assign_to.data
+    try:
+        imports.start(stored, current_user, dict(context["mapped"]),
+                      int(assign_to) if assign_to != NOT_IMPORTED else None)
+    except imports.ImportProblem as error:
+        db.session.rollback()
+        return render_template("imports/mapping.html", **{**context, "problem": str(error)}), 422
+    db.session.commit()
+    return redirect(url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/progress")
+def progress(import_id: int):
+    stored = _import(import_id)
+    if not is_partial_request():
+        return redirect(url_for("imports.detail", import_id=stored.id))
+    return render_fragment("imports/progress.html", "progress", **_progress_context(stored))
+
+
+@bp.route("/<int:import_id>/cancel", methods=["POST"])
+def cancel(import_id: int):
+    stored = _import(import_id)
+    imports.request_cancel(stored)
+    db.session.commit()
+    flash("Cancelling: the rows imported so far stay until you undo the import.", "success")
+    return redirect(url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/undo", methods=["POST"])
+def undo(import_id: int):
+    stored = _import(import_id)
+    try:
+        removed_contacts, removed_leads = imports.undo(stored)
+    except imports.ImportProblem as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Import undone: removed {removed_contacts:,} contacts and {removed_leads:,} leads it added.",
+              "success")
+    return redirect(url_for("imports.detail", import_id=import_id))
+
+
+@bp.route("/<int:import_id>/skipped.csv")
+def skipped_rows(import_id: int):
+    stored = _import(import_id)
+    filename = f"skipped-rows-import-{stored.id}.csv"
+    return Response(stream_with_context(imports.skipped_rows_csv(stored)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
