@@ -327,10 +327,14 @@ def writes_in_turn():
     """SQLite: this process's requests take turns for the database's single write lock here, in a
     queue, instead of in SQLite's busy handler, which sleeps and polls and leaves the lock idle in
     between. Correctness never depends on it (across processes SQLite's own lock decides), and it
-    holds no data. PostgreSQL: writers run side by side, nothing to do."""
+    holds no data. PostgreSQL: writers run side by side, nothing to do.
+
+    The session gives its connection back before waiting: a request waiting here while holding a
+    pooled connection could starve the lock's holder of one (a deadlock until the pool times out)."""
     if db.engine.dialect.name != "sqlite":
         yield
         return
+    db.session.close()
     with _SQLITE_WRITER:
         yield
 
