@@ -6,7 +6,8 @@ open task) and `Contact.plan_completed_at`, so the Leads list filters and sorts 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, delete, exists, false, func, literal, select, true
+from sqlalchemy import (ColumnElement, Date, String, and_, case, cast, delete, exists, false, func, insert, literal,
+                        select, true)
 
 from crm import clock
 from crm.extensions import db
@@ -147,6 +148,21 @@ def start_plan(contact: Contact, plan: ActionPlan, start: datetime | None = None
     if not plan.tasks:
         contact.plan_completed_at = start
     db.session.flush()
+
+
+def _deadline_sql(start: datetime, due_days):
+    """`deadline` in SQL, for INSERT … SELECT (stored as SQLAlchemy stores datetimes on SQLite)."""
+    day = start.date().isoformat()
+    if db.engine.dialect.name == "sqlite":
+        return func.date(day, literal("+") + cast(due_days + 1, String) + " days") + " 00:00:00.000000"
+    return cast(day, Date) + (due_days + 1)
+
+
+def copy_plan_tasks(contact_id: int, plan_id: int, start: datetime):
+    """The statement giving a new contact the plan's tasks, due N days after `start` (one INSERT … SELECT)."""
+    tasks = select(literal(contact_id), ActionPlanTask.position, ActionPlanTask.kind, ActionPlanTask.title,
+                   _deadline_sql(start, ActionPlanTask.due_days)).where(ActionPlanTask.plan_id == plan_id)
+    return insert(ContactTask).from_select(["contact_id", "position", "kind", "title", "due_at"], tasks)
 
 
 def start_plan_in_use(contact: Contact, actor: User | None) -> None:

@@ -1,4 +1,7 @@
 """The activity log: every action with who and when (SPEC §4.5); category `routing` is the routing log."""
+from sqlalchemy import insert
+
+from crm import clock
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, User
 
@@ -12,6 +15,13 @@ def log(contact: Contact | None, actor: User | None, action: str, detail: str = 
     )
     db.session.add(entry)
     return entry
+
+
+def log_many(entries: list[dict]) -> None:
+    """Several entries in one statement; each dict holds ActivityLog columns (actor and lead optional)."""
+    now = clock.now()
+    db.session.execute(insert(ActivityLog).values(
+        [{"actor_id": None, "lead_id": None, "category": "activity", "created_at": now, **entry} for entry in entries]))
 
 
 def entries_for(contact: Contact, category: str | None = None, limit: int = 200) -> list[ActivityLog]:

@@ -50,6 +50,16 @@ def get(key: str) -> Any:
     return stored[key] if key in stored else DEFAULTS[key]
 
 
+def stored_value(key: str):
+    """Scalar subquery of a setting's stored JSON (NULL when unset), for statements that read it
+    beside other things; `decode` turns it into the value."""
+    return select(Setting.value).where(Setting.key == key).scalar_subquery()
+
+
+def decode(key: str, stored: str | None) -> Any:
+    return DEFAULTS[key] if stored is None else json.loads(stored)
+
+
 def put(key: str, value: Any) -> None:
     if key not in DEFAULTS:
         raise KeyError(key)
