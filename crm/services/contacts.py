@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
-from crm.services import action_plans, activity, masking, visibility
+from crm.services import action_plans, activity, masking, paging, visibility
 
 
 def phone_digits(value: str) -> str:
@@ -109,10 +109,9 @@ def find_duplicate(viewer: User, email: str | None, phone: str | None) -> Contac
     return db.session.scalar(query)
 
 
-def leads_of(contact: Contact, limit: int = 500) -> list[Lead]:
-    query = (select(Lead).where(Lead.contact_id == contact.id)
-             .order_by(Lead.occurred_at.desc(), Lead.id.desc()).limit(limit))
-    return list(db.session.scalars(query))
+def leads_page(contact: Contact, before_id: int | None = None) -> tuple[list[Lead], bool]:
+    """The contact's leads newest first, a page after the lead `before_id`; and whether more follow."""
+    return paging.newest_first(select(Lead).where(Lead.contact_id == contact.id), Lead, Lead.occurred_at, before_id)
 
 
 
