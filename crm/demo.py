@@ -2,10 +2,10 @@
 import random
 from array import array
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from faker import Faker
-from sqlalchemy import func, select, text, update
+from sqlalchemy import DateTime, func, select, text, update
 from tqdm import tqdm
 
 from crm import clock
@@ -36,8 +36,9 @@ def _users(fake: Faker) -> list[User]:
         office = offices["Downtown" if n % 2 else "Westshore"]
         users.append(User(email=f"agent{n + 3}@demo.test", name=fake.name(), role="agent", office=office,
                           guaranteed_display=(n == 0)))
+    users[0].set_password(PASSWORD)
     for user in users:
-        user.set_password(PASSWORD)
+        user.password_hash = users[0].password_hash  # one hash for the shared demo password (hashing is slow on purpose)
         user.phone = fake.numerify("555-###-####")
     db.session.add_all(users)
     db.session.flush()
@@ -192,11 +193,14 @@ def _column_defaults(model, now) -> dict:
     return defaults
 
 
-def _sqlite_value(value):
-    """As SQLAlchemy stores it on SQLite."""
-    if isinstance(value, datetime):
-        return value.isoformat(" ", "microseconds")
-    return value
+def _sqlite_rows(rows, datetime_positions: list[int]):
+    """Datetimes as SQLAlchemy stores them on SQLite."""
+    for row in rows:
+        row = list(row)
+        for position in datetime_positions:
+            if row[position] is not None:
+                row[position] = row[position].isoformat(" ", "microseconds")
+        yield row
 
 
 class BulkWriter:
@@ -209,9 +213,10 @@ class BulkWriter:
     def write(self, model, rows: list[dict]) -> None:
         if not rows:
             return
-        defaults = _column_defaults(model, self.now)
-        columns = list(dict.fromkeys([*defaults, *rows[0]]))
-        values = ([{**defaults, **row}[column] for column in columns] for row in rows)
+        # Every row of a batch has the same keys in the same order (one function makes them).
+        fill = {name: value for name, value in _column_defaults(model, self.now).items() if name not in rows[0]}
+        columns, fill_values = [*rows[0], *fill], tuple(fill.values())
+        values = (tuple(row.values()) + fill_values for row in rows)
         cursor = db.session.connection().connection.dbapi_connection.cursor()
         table = model.__tablename__
         if self.postgresql:
@@ -219,9 +224,11 @@ class BulkWriter:
                 for row in values:
                     copy.write_row(row)
         else:
+            datetimes = [position for position, name in enumerate(columns)
+                         if isinstance(model.__table__.columns[name].type, DateTime)]
             marks = ", ".join("?" * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                               ([_sqlite_value(value) for value in row] for row in values))
+                               _sqlite_rows(values, datetimes))
         cursor.close()
 
     def write_batch(self, batch: Batch) -> None:
@@ -230,15 +237,24 @@ class BulkWriter:
             self.write(model, rows)
 
 
+SQLITE_LOAD_CACHE_KIB = 128 * 1024  # index pages stay in memory while the rows go in (default: 2 MiB)
+
+
 def _bulk_load(contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now) -> None:
+    """One transaction on SQLite (each commit would write the same index pages to the WAL again),
+    one per batch on PostgreSQL."""
     generator = Generator(contact_count, lead_count, rng, pools, agents, now)
     writer = BulkWriter(now)
+    if not writer.postgresql:
+        db.session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
     with tqdm(total=contact_count, unit=" contacts", desc="Demo data", disable=contact_count < 50_000) as progress:
         for batch in generator.batches():
             writer.write_batch(batch)
-            db.session.commit()
+            if writer.postgresql:
+                db.session.commit()
             progress.update(len(batch.contacts))
     _reset_sequences()
+    db.session.commit()
 
 
 def _end_of_load(users: list[User], now) -> None:
