@@ -19,11 +19,14 @@ def log(contact: Contact | None, actor: User | None, action: str, detail: str = 
     return entry
 
 
+INSERT_ENTRY = insert(ActivityLog.__table__)
+
+
 def log_many(entries: list[dict]) -> None:
     """Several entries in one statement; each dict holds ActivityLog columns (actor and lead optional)."""
     now = clock.now()
-    db.session.execute(insert(ActivityLog).values(
-        [{"actor_id": None, "lead_id": None, "category": "activity", "created_at": now, **entry} for entry in entries]))
+    db.session.connection().execute(INSERT_ENTRY, [
+        {"actor_id": None, "lead_id": None, "category": "activity", "created_at": now, **entry} for entry in entries])
 
 
 def entries_page(contact: Contact, before_id: int | None = None) -> tuple[list[ActivityLog], bool]:

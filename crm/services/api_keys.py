@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import DateTime, bindparam, delete, func, literal, literal_column, null, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -44,7 +45,8 @@ class Claim:
     replay_body: str | None
 
 
-def _claim_statement(dialect: str, idempotency_key: str | None):
+@cache
+def _claim_statement(dialect: str, with_idempotency_key: bool):
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     key = select(ApiKey.id, bindparam("window_start", type_=DateTime), literal(1)).where(
         ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
@@ -54,8 +56,8 @@ def _claim_statement(dialect: str, idempotency_key: str | None):
     counted_key = literal_column("api_rate_windows.api_key_id")  # the upserted row's (no FROM of its own)
     limit = select(ApiKey.rate_limit_per_minute).where(ApiKey.id == counted_key)
     replay = [select(column).where(IdempotencyRecord.api_key_id == counted_key,
-                                   IdempotencyRecord.key == idempotency_key).scalar_subquery()
-              if idempotency_key else null()
+                                   IdempotencyRecord.key == bindparam("idempotency_key")).scalar_subquery()
+              if with_idempotency_key else null()
               for column in (IdempotencyRecord.status_code, IdempotencyRecord.response_body)]
     return (insert(ApiRateWindow).from_select(["api_key_id", "window_start", "count"], key)
             .on_conflict_do_update(index_elements=["api_key_id", "window_start"],
@@ -84,8 +86,9 @@ def claim_request(plain: str | None, idempotency_key: str | None, now: datetime)
     if not plain:
         return None
     connection = db.session.connection()
-    row = connection.execute(_claim_statement(db.engine.dialect.name, idempotency_key), {
-        "key_hash": hash_key(plain), "window_start": now.replace(second=0, microsecond=0)}).first()
+    row = connection.execute(_claim_statement(db.engine.dialect.name, idempotency_key is not None), {
+        "key_hash": hash_key(plain), "window_start": now.replace(second=0, microsecond=0),
+        "idempotency_key": idempotency_key}).first()
     return None if row is None else Claim(*row)
 
 

@@ -4,16 +4,19 @@ create the person and record one lead per event.
 `parse_event` collects every problem with the path of the offending field, so the API can answer
 400 with all of them at once; `record_event` does the work inside the caller's transaction.
 """
+import fcntl
 import json
 import math
+import os
 import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, insert, literal, or_, select, text, update
+from sqlalchemy import DateTime, String, bindparam, case, cast, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from crm import clock
@@ -325,14 +328,33 @@ def parse_event(body: Any) -> EventData:
 
 
 _SQLITE_WRITER = threading.Lock()
+_lock_files: dict[str, int] = {}
+
+
+@contextmanager
+def _across_processes(database: str | None):
+    """An exclusive lock on a file beside the SQLite database, shared by every process serving it
+    (gunicorn's workers): the kernel hands it to the next waiter the moment it is released."""
+    if not database or database == ":memory:":
+        yield
+        return
+    descriptor = _lock_files.get(database)
+    if descriptor is None:
+        descriptor = _lock_files[database] = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 @contextmanager
 def writes_in_turn():
-    """SQLite: this process's requests take turns for the database's single write lock here, in a
-    queue, instead of in SQLite's busy handler, which sleeps and polls and leaves the lock idle in
-    between. Correctness never depends on it (across processes SQLite's own lock decides), and it
-    holds no data. PostgreSQL: writers run side by side, nothing to do.
+    """SQLite: requests take turns for the database's single write lock here, in a queue (threads
+    of a process on a lock, processes on a lock file), instead of in SQLite's busy handler, which
+    sleeps and polls and leaves the lock idle in between (seconds of tail latency under a burst).
+    Correctness never depends on it (SQLite's own lock decides; the worker does not queue here),
+    and it holds no data. PostgreSQL: writers run side by side, nothing to do.
 
     The session gives its connection back before waiting: a request waiting here while holding a
     pooled connection could starve the lock's holder of one (a deadlock until the pool times out)."""
@@ -340,7 +362,7 @@ def writes_in_turn():
         yield
         return
     db.session.close()
-    with _SQLITE_WRITER:
+    with _SQLITE_WRITER, _across_processes(db.engine.url.database):
         yield
 
 
@@ -364,15 +386,16 @@ OWNER, RULE_AGENT = aliased(User), aliased(User)
 SEPARATOR = "\n"  # between aggregated emails and phones: a value never holds a line break
 
 
-def _matched_contact_id(person: PersonData):
+def _matched_contact_id():
     """SPEC §5: by email (case-insensitive, stored lower-case), else by phone plus first and last name."""
     live = Contact.deleted_at.is_(None)
     by_email = (select(ContactEmail.contact_id).join(Contact, Contact.id == ContactEmail.contact_id)
-                .where(live, ContactEmail.value.in_(person.emails)).order_by(ContactEmail.contact_id).limit(1))
+                .where(live, ContactEmail.value.in_(bindparam("emails", expanding=True)))
+                .order_by(ContactEmail.contact_id).limit(1))
     by_phone = (select(ContactPhone.contact_id).join(Contact, Contact.id == ContactPhone.contact_id)
-                .where(live, ContactPhone.digits.in_([contacts.phone_digits(phone) for phone in person.phones]),
-                       func.lower(Contact.first_name) == person.first_name.lower(),
-                       func.lower(Contact.last_name) == person.last_name.lower())
+                .where(live, ContactPhone.digits.in_(bindparam("digits", expanding=True)),
+                       func.lower(Contact.first_name) == bindparam("first_name"),
+                       func.lower(Contact.last_name) == bindparam("last_name"))
                 .order_by(ContactPhone.contact_id).limit(1))
     return func.coalesce(by_email.scalar_subquery(), by_phone.scalar_subquery())
 
@@ -386,11 +409,13 @@ def _agent_columns(user, prefix: str, zip_code) -> list:
             masking.sponsors_zip(user.id, zip_code).label(prefix + "sponsors_zip")]
 
 
-def _lookup(event: EventData, new_zip: str | None):
-    """Everything an event needs to decide in one statement: the matched contact with its emails,
-    phones and owner, the matching lead-flow rule with its agent, the contact sources and the plan in use."""
-    matched = select(_matched_contact_id(event.person).label("id")).subquery("matched")
-    contact_zip = func.coalesce(Contact.zip, literal(new_zip))
+@cache
+def _lookup():
+    """Everything an event needs to decide in one statement, built once: the matched contact with
+    its emails, phones and owner, the matching lead-flow rule with its agent, the contact sources
+    and the plan in use. Parameters: `_lookup_parameters`."""
+    matched = select(_matched_contact_id().label("id")).subquery("matched")
+    contact_zip = func.coalesce(Contact.zip, bindparam("new_zip", type_=String))
     first_due_days = select(func.min(ActionPlanTask.due_days)).where(ActionPlanTask.plan_id == ActionPlan.id)
     return (select(Contact.id, Contact.first_name, Contact.last_name, Contact.created_by_id, Contact.lead_type,
                    Contact.street, Contact.city, Contact.zip, Contact.search_text,
@@ -406,9 +431,16 @@ def _lookup(event: EventData, new_zip: str | None):
             .select_from(matched)
             .outerjoin(Contact, Contact.id == matched.c.id)
             .outerjoin(OWNER, OWNER.id == Contact.owner_id)
-            .outerjoin(LeadFlowRule, LeadFlowRule.id == routing.matching_rule_id(event.source, event.routing_zip))
+            .outerjoin(LeadFlowRule, LeadFlowRule.id == routing.matching_rule_id())
             .outerjoin(RULE_AGENT, RULE_AGENT.id == LeadFlowRule.assign_to_id)
             .outerjoin(ActionPlan, cast(ActionPlan.id, String) == settings.stored_value("plan_in_use_id")))
+
+
+def _lookup_parameters(event: EventData) -> dict:
+    person = event.person
+    return dict(emails=person.emails, digits=[contacts.phone_digits(phone) for phone in person.phones],
+                first_name=person.first_name.lower(), last_name=person.last_name.lower(),
+                new_zip=_new_contact_zip(event), **routing.rule_parameters(event.source, event.routing_zip))
 
 
 def _contact_source(source: str | None, stored_sources: str | None) -> str:
@@ -473,21 +505,25 @@ def lead_values(event: EventData, contact_id: int, agent: routing.Agent | None, 
                 digest_pending=alerts.wants_digest(agent, event.inquiry_type), created_at=now, **event.lead_fields)
 
 
-def _listing_update(event: EventData) -> dict:
-    """The list columns of an existing contact after one more lead (SQL, so concurrent events add up)."""
-    occurred = event.occurred_at
+@cache
+def _merge_statement(changed: tuple[str, ...]):
+    """An existing contact's UPDATE for one more lead, built once per set of `changed` columns (their
+    values go in as `new_<column>`): the list columns in SQL, so concurrent events add up."""
+    occurred = bindparam("occurred_at", type_=DateTime)
     latest = or_(Contact.last_inquiry_at.is_(None), Contact.last_inquiry_at <= occurred)
-    return dict(lead_count=Contact.lead_count + 1,
-                last_inquiry_at=case((latest, occurred), else_=Contact.last_inquiry_at),
-                last_inquiry_type=case((latest, event.inquiry_type), else_=Contact.last_inquiry_type),
-                last_activity_at=case((or_(Contact.last_activity_at.is_(None), Contact.last_activity_at < occurred),
-                                       occurred), else_=Contact.last_activity_at))
+    later = or_(Contact.last_activity_at.is_(None), Contact.last_activity_at < occurred)
+    values = dict(lead_count=Contact.lead_count + 1,
+                  last_inquiry_at=case((latest, occurred), else_=Contact.last_inquiry_at),
+                  last_inquiry_type=case((latest, bindparam("inquiry_type")), else_=Contact.last_inquiry_type),
+                  last_activity_at=case((later, occurred), else_=Contact.last_activity_at),
+                  **{name: bindparam(f"new_{name}") for name in changed})
+    return update(Contact.__table__).where(Contact.id == bindparam("contact_id")).values(**values)
 
 
 def _merge_values(event: EventData, found, decision: routing.Decision, owner_changed: bool) -> dict:
-    """An existing contact's changes: nothing is overwritten, an empty name is filled in, a new owner
-    when it was routed again, the list columns, the MLS number for the Keyword box."""
-    person, values = event.person, _listing_update(event)
+    """An existing contact's changes besides its list columns: nothing is overwritten, an empty name
+    is filled in, a new owner when it was routed again, the MLS number for the Keyword box."""
+    person, values = event.person, {}
     first, last = found.first_name, found.last_name
     if not first and not last and (person.first_name or person.last_name):
         first, last = values["first_name"], values["last_name"] = person.first_name, person.last_name
@@ -503,12 +539,24 @@ def _merge_values(event: EventData, found, decision: routing.Decision, owner_cha
     return values
 
 
+def _update_contact(contact_id: int, event: EventData, changes: dict) -> None:
+    parameters = {"contact_id": contact_id, "occurred_at": event.occurred_at, "inquiry_type": event.inquiry_type,
+                  **{f"new_{name}": value for name, value in changes.items()}}
+    db.session.connection().execute(_merge_statement(tuple(changes)), parameters)
+
+
+INSERT_CONTACT = insert(Contact.__table__).returning(Contact.id)
+INSERT_LEAD = insert(Lead.__table__).returning(Lead.id)
+INSERT_EMAILS, INSERT_PHONES = insert(ContactEmail.__table__), insert(ContactPhone.__table__)
+
+
 def _insert_channels(contact_id: int, emails: list[str], phones: list[str]) -> None:
+    connection = db.session.connection()
     if emails:
-        db.session.execute(insert(ContactEmail), [dict(contact_id=contact_id, value=email) for email in emails])
+        connection.execute(INSERT_EMAILS, [dict(contact_id=contact_id, value=email) for email in emails])
     if phones:
-        db.session.execute(insert(ContactPhone), [dict(contact_id=contact_id, value=phone.strip(),
-                                                       digits=contacts.phone_digits(phone)) for phone in phones])
+        connection.execute(INSERT_PHONES, [dict(contact_id=contact_id, value=phone.strip(),
+                                                digits=contacts.phone_digits(phone)) for phone in phones])
 
 
 def _new_channels(person: PersonData, found) -> tuple[list[str], list[str]]:
@@ -550,28 +598,28 @@ def record_event(event: EventData) -> EventResult:
     """One event, one lead: match or create the person, route, alert, in the caller's transaction."""
     _serialize_person(event.person)
     now = clock.now()
-    found = db.session.execute(_lookup(event, _new_contact_zip(event))).one()
+    found = db.session.execute(_lookup(), _lookup_parameters(event)).one()
     created = found.id is None
     decision = _route(event, found, created)
     agent = decision.agent
     if created:
         row = contact_values(event, found, agent, now)
-        contact_id = db.session.execute(insert(Contact).values(**row).returning(Contact.id)).scalar_one()
+        contact_id = db.session.connection().execute(INSERT_CONTACT, row).scalar_one()
         row.update(created_by_id=None, lead_type="Active")
         emails, phones = event.person.emails, event.person.phones
         _insert_channels(contact_id, emails, phones)
         if found.plan_id is not None:
-            db.session.execute(action_plans.copy_plan_tasks(contact_id, found.plan_id, now))
+            action_plans.copy_plan_tasks(contact_id, found.plan_id, now)
     else:
         contact_id, owner_changed = found.id, agent is not None and agent.id != found.owner_id
         changes = _merge_values(event, found, decision, owner_changed)
-        db.session.execute(update(Contact).where(Contact.id == contact_id).values(**changes))
+        _update_contact(contact_id, event, changes)
         new_emails, new_phones = _new_channels(event.person, found)
         _insert_channels(contact_id, new_emails, new_phones)
         row = dict(found._mapping, **{key: changes[key] for key in ("first_name", "last_name") if key in changes})
         emails, phones = _split(found.emails) + new_emails, _split(found.phones) + new_phones
     lead_row = lead_values(event, contact_id, agent, now)
-    lead_id = db.session.execute(insert(Lead).values(**lead_row).returning(Lead.id)).scalar_one()
+    lead_id = db.session.connection().execute(INSERT_LEAD, lead_row).scalar_one()
     contact, lead = _as_contact(contact_id, row, emails, phones), Lead(id=lead_id, **lead_row)
     _log(contact_id, lead_id, decision, created, found.plan_name if created else None, event.inquiry_type)
     can_see = agent is not None and masking.can_see_contact_info(agent, contact, agent.sponsors_zip)

@@ -7,7 +7,9 @@ skipped (SKIP LOCKED), so simultaneous events go to different agents.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import case, exists, false, func, literal, or_, select, update
+from functools import cache
+
+from sqlalchemy import DateTime, String, bindparam, case, exists, func, or_, select, update
 
 from crm import clock
 from crm.extensions import db
@@ -47,32 +49,40 @@ def describe(source: str | None, zip_code: str | None) -> str:
     return f"source {source or 'any'}, zip {zip_code or 'any'}"
 
 
-def matching_rule_id(source: str | None, zip_code: str | None):
-    """Scalar subquery: the first rule (by position) whose source and zip fit and whose agent is still active."""
-    source_fits = or_(LeadFlowRule.source.is_(None), func.lower(LeadFlowRule.source) == (source or "").lower())
-    zip_fits = or_(LeadFlowRule.zip.is_(None), LeadFlowRule.zip == (zip_code or ""))
+def matching_rule_id():
+    """Scalar subquery: the first rule (by position) whose source and zip fit and whose agent is
+    still active. Parameters: `rule_parameters`."""
+    source_fits = or_(LeadFlowRule.source.is_(None), func.lower(LeadFlowRule.source) == bindparam("rule_source"))
+    zip_fits = or_(LeadFlowRule.zip.is_(None), LeadFlowRule.zip == bindparam("rule_zip"))
     return (select(LeadFlowRule.id).where(source_fits, zip_fits, LeadFlowRule.assign_to_id.in_(active_agents()))
             .order_by(LeadFlowRule.position, LeadFlowRule.id).limit(1).scalar_subquery())
 
 
-def _serves(zip_code: str | None):
-    if not zip_code:
-        return false()
-    return exists().where(ServiceZip.user_id == User.id, ServiceZip.zip == zip_code)
+def rule_parameters(source: str | None, zip_code: str | None) -> dict:
+    return {"rule_source": (source or "").lower(), "rule_zip": zip_code or ""}
+
+
+@cache
+def _stamp_next_agent(skip_locked: bool):
+    """Round robin in one UPDATE, built once: the agent routed to least recently, agents serving
+    the zip first, stamped as it is picked; it returns the agent and whether it serves the zip
+    (then only such agents were in the pool)."""
+    serves = exists().where(ServiceZip.user_id == User.id, ServiceZip.zip == bindparam("zip_code"))
+    least_recent = (active_agents().order_by(case((serves, 0), else_=1), User.last_routed_at.asc().nulls_first(),
+                                             User.id).limit(1))
+    if skip_locked:
+        least_recent = least_recent.with_for_update(skip_locked=True)
+    return (update(User).where(User.id == least_recent.scalar_subquery())
+            .values(last_routed_at=bindparam("now", type_=DateTime))
+            .returning(*AGENT_COLUMNS, masking.sponsors_zip(User.id, bindparam("contact_zip", type_=String))
+                       .label("sponsors_zip"), serves.label("serves_zip")))
 
 
 def _next_agent(zip_code: str | None, contact_zip: str | None) -> tuple[Agent, bool] | None:
-    """Round robin in one UPDATE: the agent routed to least recently, agents serving the zip first,
-    stamped as it is picked. Returns the agent and whether it serves the zip (then only such
-    agents were in the pool)."""
-    serves = _serves(zip_code)
-    least_recent = (active_agents().order_by(case((serves, 0), else_=1), User.last_routed_at.asc().nulls_first(),
-                                             User.id).limit(1))
-    for candidate in (least_recent.with_for_update(skip_locked=True), least_recent):
-        stamp = (update(User).where(User.id == candidate.scalar_subquery()).values(last_routed_at=clock.now())
-                 .returning(*AGENT_COLUMNS, masking.sponsors_zip(User.id, literal(contact_zip)).label("sponsors_zip"),
-                            serves.label("serves_zip")))
-        row = db.session.execute(stamp).first()
+    """On PostgreSQL agents being stamped by a concurrent request are skipped, then waited for."""
+    parameters = {"zip_code": zip_code or "", "contact_zip": contact_zip, "now": clock.now()}
+    for skip_locked in (True, False):
+        row = db.session.connection().execute(_stamp_next_agent(skip_locked), parameters).first()
         if row is not None:
             return agent_from(row), bool(row.serves_zip)
     return None
