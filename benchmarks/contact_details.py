@@ -47,12 +47,15 @@ def contact_with_leads() -> int:
     return contact.id
 
 
-def timed(call, repeat: int) -> list[float]:
+def timed(call, repeat: int, cpu: list[float] | None = None) -> list[float]:
+    """Wall ms per call; CPU ms per call appended to `cpu` (what a machine with a free core would take)."""
     samples = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         response = call()
         samples.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - cpu_start) * 1000)
         assert response.status_code == 200, response.status_code
     return samples
 
@@ -72,14 +75,17 @@ def main() -> None:
     client = app.test_client()
     sign_in(client, "broker@demo.test")
     client.get(f"/contacts/{contact_id}")  # warm up
-    page = timed(lambda: client.get(f"/contacts/{contact_id}"), args.repeat)
+    cpu: list[float] = []
+    page = timed(lambda: client.get(f"/contacts/{contact_id}"), args.repeat, cpu)
     more = timed(lambda: client.get(f"/contacts/{contact_id}/leads?before={second_page}",
                                     headers={"HX-Request": "true"}), args.repeat)
     figures = {"leads_of_contact": leads, "leads_in_database": total_leads,
                "page_p50_ms": statistics.median(page), "page_p95_ms": percentile(page, 95),
+               "page_cpu_p95_ms": percentile(cpu, 95),
                "next_page_p50_ms": statistics.median(more), "next_page_p95_ms": percentile(more, 95)}
     print(f"Contact Details with {leads} leads ({total_leads:,} leads in the database): p50 "
-          f"{figures['page_p50_ms']:.1f} ms, p95 {figures['page_p95_ms']:.1f} ms (target < 50); next 25 leads: "
+          f"{figures['page_p50_ms']:.1f} ms, p95 {figures['page_p95_ms']:.1f} ms (target < 50; CPU p95 "
+          f"{figures['page_cpu_p95_ms']:.1f} ms); next 25 leads: "
           f"p50 {figures['next_page_p50_ms']:.1f} ms, p95 {figures['next_page_p95_ms']:.1f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps(figures))

@@ -86,7 +86,8 @@ def prepare(url: str, leads: int) -> dict:
 
 def measure(url: str, seconds: float, messages: int, csv: bool) -> dict:
     figures = {}
-    for script, extra in (("events_api.py", ["--seconds", str(seconds)]), ("contact_details.py", []),
+    for script, extra in (("events_cost.py", []), ("events_api.py", ["--seconds", str(seconds)]),
+                          ("contact_details.py", []),
                           ("worker_drain.py", ["--messages", str(messages)])):
         out = BENCH / "figures.json"
         print(run([PYTHON, script, "--json", str(out), *extra], url), end="", flush=True)
