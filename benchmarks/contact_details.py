@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select
 
 from crm import clock, create_app
 from crm.extensions import db
-from crm.models import ActivityLog, Contact, ContactEmail, Lead, User
+from crm.models import ActivityLog, ContactEmail, Lead, User
 from crm.services import contacts
 from events_api import percentile
 from export_csv import sign_in
