@@ -265,6 +265,8 @@ def _end_of_load(users: list[User], now) -> None:
 
 
 def load(contact_count: int, lead_count: int, seed: int) -> str:
+    """Users, then the bulk rows (`_bulk_load`; a set-based UPDATE over them, such as copying contact
+    fields onto leads, goes right after it), then each area's named content (`_end_of_load`)."""
     fake, rng, now = Faker("en_US"), random.Random(seed), clock.now()
     fake.seed_instance(seed)
     users = list(db.session.scalars(select(User))) or _users(fake)
