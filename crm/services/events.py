@@ -594,6 +594,35 @@ def _log(contact_id: int, lead_id: int, decision: routing.Decision, created: boo
     activity.log_many([dict(contact_id=contact_id, **entry) for entry in entries])
 
 
+@dataclass
+class _Stored:
+    """The contact as the event left it: its id, the columns the alert reads, its emails and phones."""
+    contact_id: int
+    row: dict
+    emails: list[str]
+    phones: list[str]
+
+
+def _create_contact(event: EventData, found, agent: routing.Agent | None, now: datetime) -> _Stored:
+    row = contact_values(event, found, agent, now)
+    contact_id = db.session.connection().execute(INSERT_CONTACT, row).scalar_one()
+    _insert_channels(contact_id, event.person.emails, event.person.phones)
+    if found.plan_id is not None:
+        action_plans.copy_plan_tasks(contact_id, found.plan_id, now)
+    return _Stored(contact_id, dict(row, created_by_id=None, lead_type="Active"), event.person.emails,
+                   event.person.phones)
+
+
+def _merge_into_contact(event: EventData, found, decision: routing.Decision) -> _Stored:
+    agent = decision.agent
+    changes = _merge_values(event, found, decision, agent is not None and agent.id != found.owner_id)
+    _update_contact(found.id, event, changes)
+    new_emails, new_phones = _new_channels(event.person, found)
+    _insert_channels(found.id, new_emails, new_phones)
+    row = dict(found._mapping, **{key: changes[key] for key in ("first_name", "last_name") if key in changes})
+    return _Stored(found.id, row, _split(found.emails) + new_emails, _split(found.phones) + new_phones)
+
+
 def record_event(event: EventData) -> EventResult:
     """One event, one lead: match or create the person, route, alert, in the caller's transaction."""
     _serialize_person(event.person)
@@ -602,26 +631,12 @@ def record_event(event: EventData) -> EventResult:
     created = found.id is None
     decision = _route(event, found, created)
     agent = decision.agent
-    if created:
-        row = contact_values(event, found, agent, now)
-        contact_id = db.session.connection().execute(INSERT_CONTACT, row).scalar_one()
-        row.update(created_by_id=None, lead_type="Active")
-        emails, phones = event.person.emails, event.person.phones
-        _insert_channels(contact_id, emails, phones)
-        if found.plan_id is not None:
-            action_plans.copy_plan_tasks(contact_id, found.plan_id, now)
-    else:
-        contact_id, owner_changed = found.id, agent is not None and agent.id != found.owner_id
-        changes = _merge_values(event, found, decision, owner_changed)
-        _update_contact(contact_id, event, changes)
-        new_emails, new_phones = _new_channels(event.person, found)
-        _insert_channels(contact_id, new_emails, new_phones)
-        row = dict(found._mapping, **{key: changes[key] for key in ("first_name", "last_name") if key in changes})
-        emails, phones = _split(found.emails) + new_emails, _split(found.phones) + new_phones
-    lead_row = lead_values(event, contact_id, agent, now)
+    stored = _create_contact(event, found, agent, now) if created else _merge_into_contact(event, found, decision)
+    lead_row = lead_values(event, stored.contact_id, agent, now)
     lead_id = db.session.connection().execute(INSERT_LEAD, lead_row).scalar_one()
-    contact, lead = _as_contact(contact_id, row, emails, phones), Lead(id=lead_id, **lead_row)
-    _log(contact_id, lead_id, decision, created, found.plan_name if created else None, event.inquiry_type)
+    contact = _as_contact(stored.contact_id, stored.row, stored.emails, stored.phones)
+    lead = Lead(id=lead_id, **lead_row)
+    _log(stored.contact_id, lead_id, decision, created, found.plan_name if created else None, event.inquiry_type)
     can_see = agent is not None and masking.can_see_contact_info(agent, contact, agent.sponsors_zip)
     alerts.alert_new_lead(agent, contact, lead, can_see)
     return EventResult(contact=contact, lead=lead, created=created, owner=agent)
