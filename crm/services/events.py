@@ -328,7 +328,7 @@ def parse_event(body: Any) -> EventData:
 
 
 _SQLITE_WRITER = threading.Lock()
-_lock_files: dict[str, int] = {}
+_lock_files: dict[tuple[int, str], int] = {}
 
 
 @contextmanager
@@ -338,9 +338,10 @@ def _across_processes(database: str | None):
     if not database or database == ":memory:":
         yield
         return
-    descriptor = _lock_files.get(database)
+    key = (os.getpid(), database)  # a forked process opens its own: a shared open file would not exclude
+    descriptor = _lock_files.get(key)
     if descriptor is None:
-        descriptor = _lock_files[database] = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        descriptor = _lock_files[key] = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     try:
         yield
