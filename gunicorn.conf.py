@@ -13,3 +13,5 @@ keepalive = 5
 timeout = 60
 wsgi_app = "crm:create_app()"
 accesslog = os.environ.get("CRM_ACCESS_LOG")  # unset: no access log (it costs more than a small request)
+# gunicorn's control socket lives at one path per user: two servers (a test, a benchmark) would share it.
+control_socket_disable = True
