@@ -1,11 +1,11 @@
-# The two commands of SPEC §6: `make run` and `make test`.
+# The commands of SPEC §6: `make run`, `make dev`, `make test`, `make bench`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app crm
 
-.PHONY: run test test-sqlite test-postgresql install demo worker
+.PHONY: run dev prepare test test-sqlite test-postgresql install bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,11 +15,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+prepare: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
+
+# Production server (gunicorn.conf.py: a worker per core, threads for slow clients) with the worker beside it.
+run: prepare
 	$(FLASK) worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(BIN)/gunicorn --config gunicorn.conf.py
+
+# Flask's development server with the reloader, for developers.
+dev: prepare
+	$(FLASK) worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+	$(FLASK) run --debug --reload --host 127.0.0.1 --port 5000
 
 test: test-sqlite test-postgresql
 
@@ -28,3 +36,8 @@ test-sqlite: $(STAMP)
 
 test-postgresql: $(STAMP)
 	CRM_TEST_DB=postgresql $(BIN)/pytest
+
+# SPEC §7's figures, each beside its target (see docs/performance.md).
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run_all.py

@@ -1,11 +1,16 @@
 """Demo data (`flask --app crm demo`): realistic contacts and leads, inserted in bulk."""
 import random
+from array import array
+from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import timedelta
 
 from faker import Faker
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import DateTime, func, select, text, update
+from tqdm import tqdm
 
 from crm import clock, demo_leads, demo_ui
+from crm.services import lead_rows
 from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
@@ -21,7 +26,8 @@ DEMO_USERS = [
     ("agent2@demo.test", "Avery Agent", "agent", "Downtown"),
 ]
 MORE_AGENTS = 8
-CHUNK = 5000
+CHUNK = 5_000  # contacts per batch: the load streams, so memory stays flat whatever the size
+POOL = 2_000  # generated names, streets and sentences drawn from (Faker per row would take minutes)
 
 
 def _users(fake: Faker) -> list[User]:
@@ -33,8 +39,9 @@ def _users(fake: Faker) -> list[User]:
         office = offices["Downtown" if n % 2 else "Westshore"]
         users.append(User(email=f"agent{n + 3}@demo.test", name=fake.name(), role="agent", office=office,
                           guaranteed_display=(n == 0)))
+    users[0].set_password(PASSWORD)
     for user in users:
-        user.set_password(PASSWORD)
+        user.password_hash = users[0].password_hash  # one hash for the shared demo password (hashing is slow on purpose)
         user.phone = fake.numerify("555-###-####")
     db.session.add_all(users)
     db.session.flush()
@@ -54,11 +61,6 @@ def _next_id(model) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
-def _bulk(model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(model), rows[start:start + CHUNK])
-
-
 def _reset_sequences() -> None:
     if db.engine.dialect.name != "postgresql":
         return
@@ -67,10 +69,26 @@ def _reset_sequences() -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
 
-def _contact_row(contact_id: int, fake: Faker, rng: random.Random, agents: list[User], now) -> dict:
+@dataclass
+class Pools:
+    """Faker's output drawn once; rows pick from it."""
+    first_names: list[str]
+    last_names: list[str]
+    streets: list[str]
+    sentences: list[str]
+    phones: list[str]
+
+    @classmethod
+    def make(cls, fake: Faker) -> "Pools":
+        return cls([fake.first_name() for _ in range(POOL)], [fake.last_name() for _ in range(POOL)],
+                   [fake.street_address() for _ in range(POOL)], [fake.sentence(nb_words=10) for _ in range(POOL)],
+                   [fake.numerify("555-###-####") for _ in range(POOL)])
+
+
+def _contact_row(contact_id: int, pools: Pools, rng: random.Random, agents: list[User], now) -> dict:
     owner = rng.choice(agents)
-    first, last = fake.first_name(), fake.last_name()
-    street, city, zip_code = fake.street_address(), "Tampa", rng.choice(ZIPS)
+    first, last = rng.choice(pools.first_names), rng.choice(pools.last_names)
+    street, city, zip_code = rng.choice(pools.streets), "Tampa", rng.choice(ZIPS)
     status = rng.choice(v.REFERRAL_STATUSES)
     created = now - timedelta(days=rng.randint(1, 400), minutes=rng.randint(0, 1440))
     return dict(
@@ -83,20 +101,23 @@ def _contact_row(contact_id: int, fake: Faker, rng: random.Random, agents: list[
         referral_status=status, referral_status_changed_at=created,
         buy_sell_rent=rng.choice(v.BUY_SELL_RENT), financing=rng.choice(v.FINANCING),
         prequalified=rng.random() < 0.3, street=street, city=city, state="FL", zip=zip_code,
-        created_at=created, updated_at=created, lead_count=0,
-        search_text=f"{first} {last} {street} {city} {zip_code}".lower(),
+        created_at=created, updated_at=created, lead_count=0, last_inquiry_at=None, last_inquiry_type=None,
+        last_activity_at=None, search_text=f"{first} {last} {street} {city} {zip_code}".lower(),
     )
 
 
-def _lead_row(lead_id: int, contact: dict, fake: Faker, rng: random.Random, now) -> dict:
+PROPERTY_INQUIRIES = ("Property Inquiry", "Showing Request", "Saved Property", "Viewed Property")
+
+
+def _lead_row(lead_id: int, contact: dict, pools: Pools, rng: random.Random, now) -> dict:
     inquiry = rng.choice(v.INQUIRY_TYPES)
     occurred = now - timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 1440))
-    has_property = inquiry in ("Property Inquiry", "Showing Request", "Saved Property", "Viewed Property")
+    has_property = inquiry in PROPERTY_INQUIRIES
     return dict(
         id=lead_id, contact_id=contact["id"], inquiry_type=inquiry, occurred_at=occurred, created_at=occurred,
         source=rng.choice(["smithandassociates.com", "Realtor.com", "agent site"]),
-        message=fake.sentence(nb_words=10) if inquiry in v.IMMEDIATE_INQUIRIES else None,
-        property_street=fake.street_address() if has_property else None,
+        message=rng.choice(pools.sentences) if inquiry in v.IMMEDIATE_INQUIRIES else None,
+        property_street=rng.choice(pools.streets) if has_property else None,
         property_city="Tampa" if has_property else None,
         property_zip=contact["zip"] if has_property else None,
         mls_number=f"T{rng.randint(100000, 999999)}" if has_property else None,
@@ -107,43 +128,161 @@ def _lead_row(lead_id: int, contact: dict, fake: Faker, rng: random.Random, now)
 def _apply_lead(contact: dict, lead: dict) -> None:
     """Keep the denormalised list columns true while generating."""
     contact["lead_count"] += 1
-    if contact.get("last_inquiry_at") is None or lead["occurred_at"] >= contact["last_inquiry_at"]:
+    if contact["last_inquiry_at"] is None or lead["occurred_at"] >= contact["last_inquiry_at"]:
         contact["last_inquiry_at"] = contact["last_activity_at"] = lead["occurred_at"]
         contact["last_inquiry_type"] = lead["inquiry_type"]
     if lead["mls_number"]:
         contact["search_text"] += f" mls:{lead['mls_number'].lower()}"
 
 
-def load(contact_count: int, lead_count: int, seed: int) -> str:
-    fake, rng, now = Faker("en_US"), random.Random(seed), clock.now()
-    fake.seed_instance(seed)
-    users = list(db.session.scalars(select(User))) or _users(fake)
-    agents = [user for user in users if user.role == "agent"]
-    if not db.session.scalar(select(ServiceZip.user_id).limit(1)):
-        _territories(agents, rng)
-    first_contact, first_lead = _next_id(Contact), _next_id(Lead)
-    first_email, first_phone = _next_id(ContactEmail), _next_id(ContactPhone)
-    contacts = [_contact_row(first_contact + i, fake, rng, agents, now) for i in range(contact_count)]
-    leads = [_lead_row(first_lead + i, contacts[i % contact_count] if i < contact_count else rng.choice(contacts),
-                       fake, rng, now) for i in range(lead_count)]
-    for lead in leads:
-        _apply_lead(contacts[lead["contact_id"] - first_contact], lead)
-    emails = [dict(id=first_email + i, contact_id=c["id"],
-                   value=f"{c['first_name']}.{c['last_name']}{c['id']}@example.com".lower())
-              for i, c in enumerate(contacts)]
-    phones = [dict(id=first_phone + i, contact_id=c["id"], value=value, digits=value.replace("-", ""))
-              for i, c in enumerate(contacts) for value in [fake.numerify("555-###-####")]]
-    _bulk(Contact, contacts)
-    _bulk(ContactEmail, emails)
-    _bulk(ContactPhone, phones)
-    _bulk(Lead, leads)
+def _leads_per_contact(contact_count: int, lead_count: int, rng: random.Random) -> array:
+    """One lead each, the rest spread at random (a compact array: 4 bytes a contact)."""
+    counts = array("I", [1]) * contact_count
+    for _ in range(lead_count - contact_count):
+        counts[rng.randrange(contact_count)] += 1
+    return counts
+
+
+@dataclass
+class Batch:
+    contacts: list[dict]
+    emails: list[dict]
+    phones: list[dict]
+    leads: list[dict]
+
+
+class Generator:
+    """Contacts with their leads, emails and phones, CHUNK contacts at a time, ids given in order."""
+
+    def __init__(self, contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now):
+        self.rng, self.pools, self.agents, self.now = rng, pools, agents, now
+        self.counts = _leads_per_contact(contact_count, lead_count, rng)
+        self.next_contact, self.next_lead = _next_id(Contact), _next_id(Lead)
+        self.next_email, self.next_phone = _next_id(ContactEmail), _next_id(ContactPhone)
+
+    def batches(self):
+        for start in range(0, len(self.counts), CHUNK):
+            yield self._batch(self.counts[start:start + CHUNK])
+
+    def _batch(self, counts) -> Batch:
+        batch = Batch([], [], [], [])
+        for leads_of_contact in counts:
+            contact = _contact_row(self.next_contact, self.pools, self.rng, self.agents, self.now)
+            copies = lead_rows.copied_values(SimpleNamespace(**contact))
+            self.next_contact += 1
+            for _ in range(leads_of_contact):
+                lead = _lead_row(self.next_lead, contact, self.pools, self.rng, self.now) | copies
+                self.next_lead += 1
+                _apply_lead(contact, lead)
+                batch.leads.append(lead)
+            batch.contacts.append(contact)
+            batch.emails.append(dict(id=self.next_email, contact_id=contact["id"],
+                                     value=f"{contact['first_name']}.{contact['last_name']}{contact['id']}"
+                                           "@example.com".lower()))
+            phone = self.rng.choice(self.pools.phones)
+            batch.phones.append(dict(id=self.next_phone, contact_id=contact["id"], value=phone,
+                                     digits=phone.replace("-", "")))
+            self.next_email += 1
+            self.next_phone += 1
+        return batch
+
+
+def _column_defaults(model, now) -> dict:
+    """The model's Python-side column defaults (raw bulk writes skip SQLAlchemy, which would add them)."""
+    defaults = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if default is not None and column.name != "id":
+            defaults[column.name] = now if default.is_callable else default.arg
+    return defaults
+
+
+def _sqlite_rows(rows, datetime_positions: list[int]):
+    """Datetimes as SQLAlchemy stores them on SQLite."""
+    for row in rows:
+        row = list(row)
+        for position in datetime_positions:
+            if row[position] is not None:
+                row[position] = row[position].isoformat(" ", "microseconds")
+        yield row
+
+
+class BulkWriter:
+    """Rows straight through the driver: COPY on PostgreSQL (psycopg), executemany on SQLite."""
+
+    def __init__(self, now):
+        self.now = now
+        self.postgresql = db.engine.dialect.name == "postgresql"
+
+    def write(self, model, rows: list[dict]) -> None:
+        if not rows:
+            return
+        # Every row of a batch has the same keys in the same order (one function makes them).
+        fill = {name: value for name, value in _column_defaults(model, self.now).items() if name not in rows[0]}
+        columns, fill_values = [*rows[0], *fill], tuple(fill.values())
+        values = (tuple(row.values()) + fill_values for row in rows)
+        cursor = db.session.connection().connection.dbapi_connection.cursor()
+        table = model.__tablename__
+        if self.postgresql:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            datetimes = [position for position, name in enumerate(columns)
+                         if isinstance(model.__table__.columns[name].type, DateTime)]
+            marks = ", ".join("?" * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                               _sqlite_rows(values, datetimes))
+        cursor.close()
+
+    def write_batch(self, batch: Batch) -> None:
+        for model, rows in ((Contact, batch.contacts), (ContactEmail, batch.emails), (ContactPhone, batch.phones),
+                            (Lead, batch.leads)):
+            self.write(model, rows)
+
+
+SQLITE_LOAD_CACHE_KIB = 128 * 1024  # index pages stay in memory while the rows go in (default: 2 MiB)
+
+
+def _bulk_load(contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now) -> None:
+    """One transaction on SQLite (each commit would write the same index pages to the WAL again),
+    one per batch on PostgreSQL."""
+    generator = Generator(contact_count, lead_count, rng, pools, agents, now)
+    writer = BulkWriter(now)
+    if not writer.postgresql:
+        db.session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
+    with tqdm(total=contact_count, unit=" contacts", desc="Demo data", disable=contact_count < 50_000) as progress:
+        for batch in generator.batches():
+            writer.write_batch(batch)
+            if writer.postgresql:
+                db.session.commit()
+            progress.update(len(batch.contacts))
     _reset_sequences()
+    db.session.commit()
+
+
+def _end_of_load(users: list[User], now) -> None:
+    """After the bulk rows: the named demo content of each area (one call per area)."""
     _demo_referrals(users, now)
     _demo_alerts(users, now)
     _demo_controls(users, now)
     demo_leads.add_demo(db.session, users)
     add_accounts_demo(db.session, {user.email: user for user in users})
     demo_ui.add_demo(db.session, {user.email: user for user in users})
+
+
+def load(contact_count: int, lead_count: int, seed: int) -> str:
+    """Users, then the bulk rows (`_bulk_load`; a set-based UPDATE over them, such as copying contact
+    fields onto leads, goes right after it), then each area's named content (`_end_of_load`)."""
+    fake, rng, now = Faker("en_US"), random.Random(seed), clock.now()
+    fake.seed_instance(seed)
+    users = list(db.session.scalars(select(User))) or _users(fake)
+    agents = [user for user in users if user.role == "agent"]
+    if not db.session.scalar(select(ServiceZip.user_id).limit(1)):
+        _territories(agents, rng)
+    db.session.commit()
+    _bulk_load(contact_count, lead_count, rng, Pools.make(fake), agents, now)
+    _end_of_load(users, now)
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()

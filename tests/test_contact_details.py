@@ -137,3 +137,54 @@ def test_an_agent_cannot_assign_a_lead_to_someone_else(login_as, users):
     response = client.post("/contacts/new", add_lead_form(lead_assignment=str(users["agent2"].id)))
     assert response.status_code == 422
     assert db.session.scalar(db.select(db.func.count()).select_from(Contact)) == 0
+
+
+def _items(html: str) -> list[str]:
+    return [item.split("</li>")[0] for item in html.split("<li>")[1:]]
+
+
+def _message(item: str) -> str | None:
+    return item.split("<blockquote>")[1].split("</blockquote>")[0] if "<blockquote>" in item else None
+
+
+def _more_url(html: str) -> str | None:
+    marker = 'class="muted load-more" hx-get="'
+    return html.split(marker)[1].split('"')[0].replace("&amp;", "&") if marker in html else None
+
+
+def test_a_long_history_loads_page_by_page_as_the_user_scrolls(login_as, users, make_contact):
+    from datetime import datetime, timedelta
+    contact = make_contact(users["agent"], "Long", "History", inquiry="Registration")
+    start = datetime(2026, 1, 1)
+    for number in range(59):  # 60 leads with the first; two share each time, so the id breaks ties
+        contact_service.record_lead(contact, "Viewed Page", occurred_at=start + timedelta(hours=number // 2),
+                                    message=f"visit {number}")
+    for number in range(40):
+        db.session.add(ActivityLog(contact_id=contact.id, action="Note", detail=f"entry {number}",
+                                   created_at=start + timedelta(minutes=number)))
+    db.session.commit()
+    client = login_as(users["agent"])
+
+    page = client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline-title"'):page.index('id="log-title"')]
+    seen, url = _items(timeline), _more_url(timeline)
+    while url:
+        assert client.get(url).status_code == 302  # a plain visit to a page's URL gets Contact Details
+        fragment = client.get(url, htmx=True).get_data(as_text=True)
+        assert "<html" not in fragment
+        seen += _items(fragment)
+        url = _more_url(fragment)
+    expected = [lead.message for lead in db.session.scalars(db.select(Lead).where(Lead.contact_id == contact.id)
+                                                             .order_by(Lead.occurred_at.desc(), Lead.id.desc()))]
+    assert len(_items(timeline)) == 25 and len(seen) == len(expected) == 60
+    assert [_message(item) for item in seen] == expected  # newest first, none twice, none missed
+
+    log = page[page.index('id="log-title"'):]
+    entries, url = _items(log), _more_url(log)
+    while url:
+        fragment = client.get(url, htmx=True).get_data(as_text=True)
+        entries += _items(fragment)
+        url = _more_url(fragment)
+    assert len(_items(log)) == 25 and len(entries) == db.session.scalar(
+        db.select(db.func.count()).where(ActivityLog.contact_id == contact.id))
+    assert len(set(entries)) == len(entries)

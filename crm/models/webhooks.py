@@ -2,7 +2,7 @@
 The sending itself is an outbox message (channel `webhook`), so it has the outbox's retries."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock

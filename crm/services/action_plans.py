@@ -5,8 +5,10 @@ open task) and `Contact.plan_completed_at`, so the Leads list filters and sorts 
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, case, delete, exists, false, func, literal, select, true
+from sqlalchemy import (ColumnElement, Date, Integer, String, and_, bindparam, case, cast, delete, exists, false,
+                        func, insert, literal, select, true)
 
 from crm import clock
 from crm.extensions import db
@@ -147,6 +149,28 @@ def start_plan(contact: Contact, plan: ActionPlan, start: datetime | None = None
     if not plan.tasks:
         contact.plan_completed_at = start
     db.session.flush()
+
+
+def _deadline_sql(dialect: str, start_day, due_days):
+    """`deadline` in SQL, for INSERT … SELECT (stored as SQLAlchemy stores datetimes on SQLite)."""
+    if dialect == "sqlite":
+        return func.date(start_day, literal("+") + cast(due_days + 1, String) + " days") + " 00:00:00.000000"
+    return cast(start_day, Date) + (due_days + 1)
+
+
+@cache
+def _copy_tasks_statement(dialect: str):
+    start_day = bindparam("start_day", type_=String)
+    tasks = select(bindparam("contact_id", type_=Integer), ActionPlanTask.position, ActionPlanTask.kind,
+                   ActionPlanTask.title, _deadline_sql(dialect, start_day, ActionPlanTask.due_days)
+                   ).where(ActionPlanTask.plan_id == bindparam("plan_id"))
+    return insert(ContactTask.__table__).from_select(["contact_id", "position", "kind", "title", "due_at"], tasks)
+
+
+def copy_plan_tasks(contact_id: int, plan_id: int, start: datetime) -> None:
+    """A new contact gets the plan's tasks, due N days after `start`, in one INSERT … SELECT."""
+    db.session.connection().execute(_copy_tasks_statement(db.engine.dialect.name), {
+        "contact_id": contact_id, "plan_id": plan_id, "start_day": start.date().isoformat()})
 
 
 def start_plan_in_use(contact: Contact, actor: User | None) -> None:

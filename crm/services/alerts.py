@@ -16,7 +16,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import Contact, Lead, User
 from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
-from crm.services import activity, masking, outbox
+from crm.services import masking, outbox
 from crm.wording import plural
 
 DIGEST_INTERVAL = timedelta(hours=1)
@@ -97,8 +97,7 @@ def _contact_name(contact: Contact) -> str:
     return contact.name or "A consumer"
 
 
-def _immediate_alert(owner: User, contact: Contact, lead: Lead) -> None:
-    can_see = masking.can_see_contact_info(owner, contact)
+def _immediate_alert(owner: User, contact: Contact, lead: Lead, can_see: bool) -> None:
     context = dict(
         owner=owner, contact=contact, lead=lead, name=_contact_name(contact), url=contact_url(contact),
         what=WHAT_THEY_DID[lead.inquiry_type], details=lead_details(owner, contact, lead, can_see),
@@ -110,23 +109,21 @@ def _immediate_alert(owner: User, contact: Contact, lead: Lead) -> None:
                          kind="alert", user=owner, contact_id=contact.id)
 
 
-def _alerted(owner: User | None) -> bool:
+def _alerted(owner) -> bool:
     return owner is not None and owner.is_active_user
 
 
-def wants_digest(owner: User | None, inquiry_type: str) -> bool:
+def wants_digest(owner, inquiry_type: str) -> bool:
     """Whether a new lead waits for its owner's next digest (set when the lead is recorded)."""
     return inquiry_type in DIGEST_INQUIRIES and _alerted(owner) and owner.digest_emails
 
 
-def alert_new_lead(contact: Contact, lead: Lead) -> None:
-    """The immediate alert, in the transaction that records the lead so it is written with it;
-    `Unsubscribed` marks the contact instead. Digest leads are flagged by `wants_digest`."""
-    if lead.inquiry_type == "Unsubscribed":
-        contact.unsubscribed = True
-        activity.log(contact, None, "Unsubscribed", "The consumer opted out of email.", lead_id=lead.id)
-    elif lead.inquiry_type in IMMEDIATE_INQUIRIES and _alerted(contact.owner):
-        _immediate_alert(contact.owner, contact, lead)
+def alert_new_lead(owner, contact: Contact, lead: Lead, can_see: bool) -> None:
+    """The immediate alert, in the transaction that records the lead so it is written with it
+    (`can_see`: whether the owner may see the contact's phones and emails). Digest leads are
+    flagged by `wants_digest`; `Unsubscribed` marks the contact instead (by the caller)."""
+    if lead.inquiry_type in IMMEDIATE_INQUIRIES and _alerted(owner):
+        _immediate_alert(owner, contact, lead, can_see)
 
 
 PENDING = Lead.digest_pending == true()  # `= true` can use the index; `IS true` cannot on PostgreSQL

@@ -2,9 +2,11 @@
 with a per-key rate limit counted in the database so every process shares it."""
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import DateTime, bindparam, delete, func, literal, literal_column, null, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,24 +34,35 @@ def create_key(name: str, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT) -> tu
     return api_key, plain
 
 
-# Built once: the events API runs these on every request, so they skip the ORM's per-call work.
-_ACTIVE_KEY = (select(ApiKey.id, ApiKey.rate_limit_per_minute)
-               .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
-_COUNT_REQUEST = {
-    dialect: (insert(ApiRateWindow)
-              .values(api_key_id=bindparam("api_key_id"), window_start=bindparam("window_start"), count=1)
-              .on_conflict_do_update(index_elements=["api_key_id", "window_start"],
-                                     set_={"count": ApiRateWindow.count + 1})
-              .returning(ApiRateWindow.count))
-    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+@dataclass
+class Claim:
+    """A request counted against its key: the count this minute, the key's limit, and the stored
+    answer when its Idempotency-Key was seen before."""
+    api_key_id: int
+    count: int
+    limit: int
+    replay_status: int | None
+    replay_body: str | None
 
 
-def authenticate(plain: str | None):
-    """The active key's (id, rate_limit_per_minute), or None."""
-    if not plain:
-        return None
-    return db.session.connection().execute(_ACTIVE_KEY, {"key_hash": hash_key(plain)}).first()
+@cache
+def _claim_statement(dialect: str, with_idempotency_key: bool):
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    key = select(ApiKey.id, bindparam("window_start", type_=DateTime), literal(1)).where(
+        ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+    if dialect == "postgresql":  # SET LOCAL synchronous_commit = off, as part of this statement
+        no_flush_wait = select(func.set_config("synchronous_commit", "off", True).label("setting")).cte("no_flush_wait")
+        key = key.join_from(ApiKey, no_flush_wait, true())
+    counted_key = literal_column("api_rate_windows.api_key_id")  # the upserted row's (no FROM of its own)
+    limit = select(ApiKey.rate_limit_per_minute).where(ApiKey.id == counted_key)
+    replay = [select(column).where(IdempotencyRecord.api_key_id == counted_key,
+                                   IdempotencyRecord.key == bindparam("idempotency_key")).scalar_subquery()
+              if with_idempotency_key else null()
+              for column in (IdempotencyRecord.status_code, IdempotencyRecord.response_body)]
+    return (insert(ApiRateWindow).from_select(["api_key_id", "window_start", "count"], key)
+            .on_conflict_do_update(index_elements=["api_key_id", "window_start"],
+                                   set_={"count": ApiRateWindow.count + 1})
+            .returning(ApiRateWindow.api_key_id, ApiRateWindow.count, limit.scalar_subquery(), *replay))
 
 
 def revoke(api_key: ApiKey) -> None:
@@ -61,19 +74,22 @@ def all_keys() -> list[ApiKey]:
     return list(db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())))
 
 
-def count_request(api_key_id: int, now: datetime) -> int:
-    """Count one request in the key's current minute and return the count so far; the caller
-    commits it at once, in a transaction of its own.
+def claim_request(plain: str | None, idempotency_key: str | None, now: datetime) -> Claim | None:
+    """Authenticate the key, count this request in its current minute and find the stored answer
+    for its Idempotency-Key, in one atomic upsert (concurrent processes never lose a count); None
+    for a missing, wrong or revoked key.
 
-    One atomic upsert, so concurrent processes never lose a count. Every request of a key updates
-    the same row, so on PostgreSQL this transaction does not wait for its commit to reach the disk
-    (the row stays locked only for a moment; a crash can forget a few counts, never a lead)."""
+    Every request of a key updates the same row, so on PostgreSQL the caller commits the count at
+    once, in a transaction that does not wait for its commit to reach the disk (the row stays locked
+    only for a moment; a crash can forget a few counts, never a lead). On SQLite it is the first
+    write of the event's own transaction, which then holds the database's write lock."""
+    if not plain:
+        return None
     connection = db.session.connection()
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-    window = now.replace(second=0, microsecond=0)
-    return connection.execute(_COUNT_REQUEST[dialect], {"api_key_id": api_key_id, "window_start": window}).scalar_one()
+    row = connection.execute(_claim_statement(db.engine.dialect.name, idempotency_key is not None), {
+        "key_hash": hash_key(plain), "window_start": now.replace(second=0, microsecond=0),
+        "idempotency_key": idempotency_key}).first()
+    return None if row is None else Claim(*row)
 
 
 def seconds_to_next_window(now: datetime) -> int:

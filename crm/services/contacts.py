@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
-from crm.services import action_plans, activity, masking, visibility, webhooks
+from crm.services import action_plans, activity, masking, paging, visibility, webhooks
 
 
 def phone_digits(value: str) -> str:
@@ -21,12 +21,24 @@ def split_name(name: str) -> tuple[str, str]:
     return first, last.strip()
 
 
+def search_text_of(first_name, last_name, street, city, zip_code, old_text: str = "", extra: str = "") -> str:
+    """Name, address and MLS numbers (kept from `old_text`), lower-case, for the Keyword box (never
+    phones or emails)."""
+    text = " ".join(part for part in (first_name, last_name, street, city, zip_code) if part).lower()
+    mls_numbers = " ".join(word for word in (old_text or "").split() if word.startswith("mls:"))
+    return " ".join(filter(None, [text, mls_numbers, extra])).strip()
+
+
+def with_mls_number(search_text: str, mls_number: str | None) -> str:
+    """The search text with a lead's MLS number added (once)."""
+    if not mls_number or f"mls:{mls_number.lower()}" in search_text.split():
+        return search_text
+    return f"{search_text} mls:{mls_number.lower()}".strip()
+
+
 def refresh_search_text(contact: Contact, extra: str = "") -> None:
-    """Name, address and MLS numbers, lower-case, for the Keyword box (never phones or emails)."""
-    parts = [contact.first_name, contact.last_name, contact.street, contact.city, contact.zip]
-    text = " ".join(part for part in parts if part).lower()
-    mls_numbers = " ".join(word for word in contact.search_text.split() if word.startswith("mls:"))
-    contact.search_text = " ".join(filter(None, [text, mls_numbers, extra])).strip()
+    contact.search_text = search_text_of(contact.first_name, contact.last_name, contact.street, contact.city,
+                                         contact.zip, contact.search_text, extra)
 
 
 def add_email(contact: Contact, value: str) -> bool:
@@ -74,8 +86,7 @@ def record_lead(contact: Contact, inquiry_type: str, occurred_at: datetime | Non
         contact.last_inquiry_at, contact.last_inquiry_type = occurred_at, inquiry_type
     if contact.last_activity_at is None or occurred_at > contact.last_activity_at:
         contact.last_activity_at = occurred_at
-    if lead.mls_number and f"mls:{lead.mls_number.lower()}" not in contact.search_text.split():
-        contact.search_text = f"{contact.search_text} mls:{lead.mls_number.lower()}".strip()
+    contact.search_text = with_mls_number(contact.search_text, lead.mls_number)
     db.session.flush()
     webhooks.emit("lead.created", contact, lead)
     return lead
@@ -100,10 +111,9 @@ def find_duplicate(viewer: User, email: str | None, phone: str | None) -> Contac
     return db.session.scalar(query)
 
 
-def leads_of(contact: Contact, limit: int = 500) -> list[Lead]:
-    query = (select(Lead).where(Lead.contact_id == contact.id)
-             .order_by(Lead.occurred_at.desc(), Lead.id.desc()).limit(limit))
-    return list(db.session.scalars(query))
+def leads_page(contact: Contact, before_id: int | None = None) -> tuple[list[Lead], bool]:
+    """The contact's leads newest first, a page after the lead `before_id`; and whether more follow."""
+    return paging.newest_first(select(Lead).where(Lead.contact_id == contact.id), Lead, Lead.occurred_at, before_id)
 
 
 

@@ -4,22 +4,27 @@ create the person and record one lead per event.
 `parse_event` collects every problem with the path of the offending field, so the API can answer
 400 with all of them at once; `record_event` does the work inside the caller's transaction.
 """
+import fcntl
 import json
 import math
+import os
 import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, String, bindparam, case, cast, func, insert, or_, select, text, update
+from sqlalchemy.orm import aliased
 
 from crm import clock
 from crm.extensions import db
-from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
+from crm.models import (ActionPlan, ActionPlanTask, Contact, ContactEmail, ContactPhone, Lead, LeadFlowRule,
+                        User)
 from crm.models.values import INQUIRY_TYPES
-from crm.services import alerts, contacts, routing, settings
+from crm.services import action_plans, activity, alerts, contacts, lead_rows, masking, routing, settings, webhooks
 from crm.validation import is_email, is_phone
 
 EVENT_TYPES = tuple(inquiry for inquiry in INQUIRY_TYPES if inquiry != "Manual Entry")
@@ -28,6 +33,7 @@ MAX_DEPTH = 6  # containers: body > person > emails > [0] is 4; anything deeper 
 MAX_ITEMS = 20
 MAX_PRICE = 999_999_999_999  # Numeric(14, 2)
 SELLER_INQUIRIES = ("Seller Inquiry",)
+UNSUBSCRIBED = "Unsubscribed"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -62,9 +68,11 @@ class EventData:
 
 @dataclass
 class EventResult:
+    """The stored event; `contact` and `lead` are detached copies (not in the session)."""
     contact: Contact
     lead: Lead
     created: bool
+    owner: "routing.Agent | None"
 
 
 def _reject_constant(name: str):
@@ -320,18 +328,42 @@ def parse_event(body: Any) -> EventData:
 
 
 _SQLITE_WRITER = threading.Lock()
+_lock_files: dict[tuple[int, str], int] = {}
+
+
+@contextmanager
+def _across_processes(database: str | None):
+    """An exclusive lock on a file beside the SQLite database, shared by every process serving it
+    (gunicorn's workers): the kernel hands it to the next waiter the moment it is released."""
+    if not database or database == ":memory:":
+        yield
+        return
+    key = (os.getpid(), database)  # a forked process opens its own: a shared open file would not exclude
+    descriptor = _lock_files.get(key)
+    if descriptor is None:
+        descriptor = _lock_files[key] = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 @contextmanager
 def writes_in_turn():
-    """SQLite: this process's requests take turns for the database's single write lock here, in a
-    queue, instead of in SQLite's busy handler, which sleeps and polls and leaves the lock idle in
-    between. Correctness never depends on it (across processes SQLite's own lock decides), and it
-    holds no data. PostgreSQL: writers run side by side, nothing to do."""
+    """SQLite: requests take turns for the database's single write lock here, in a queue (threads
+    of a process on a lock, processes on a lock file), instead of in SQLite's busy handler, which
+    sleeps and polls and leaves the lock idle in between (seconds of tail latency under a burst).
+    Correctness never depends on it (SQLite's own lock decides; the worker does not queue here),
+    and it holds no data. PostgreSQL: writers run side by side, nothing to do.
+
+    The session gives its connection back before waiting: a request waiting here while holding a
+    pooled connection could starve the lock's holder of one (a deadlock until the pool times out)."""
     if db.engine.dialect.name != "sqlite":
         yield
         return
-    with _SQLITE_WRITER:
+    db.session.close()
+    with _SQLITE_WRITER, _across_processes(db.engine.url.database):
         yield
 
 
@@ -349,71 +381,287 @@ def _serialize_person(person: PersonData) -> None:
         db.session.execute(text("BEGIN IMMEDIATE"))
 
 
-def find_person(person: PersonData) -> Contact | None:
+# --- The write path: a few Core statements per event (issue 11) ---------------------------------
+
+OWNER, RULE_AGENT = aliased(User), aliased(User)
+SEPARATOR = "\n"  # between aggregated emails and phones: a value never holds a line break
+
+
+def _matched_contact_id():
     """SPEC §5: by email (case-insensitive, stored lower-case), else by phone plus first and last name."""
-    live = select(Contact).where(Contact.deleted_at.is_(None)).order_by(Contact.id).limit(1)
-    if person.emails:
-        match = db.session.scalar(live.join(ContactEmail).where(ContactEmail.value.in_(person.emails)))
-        if match:
-            return match
-    digits = [contacts.phone_digits(phone) for phone in person.phones]
-    if not digits:
-        return None
-    return db.session.scalar(live.join(ContactPhone).where(
-        ContactPhone.digits.in_(digits),
-        func.lower(Contact.first_name) == person.first_name.lower(),
-        func.lower(Contact.last_name) == person.last_name.lower()))
+    live = Contact.deleted_at.is_(None)
+    by_email = (select(ContactEmail.contact_id).join(Contact, Contact.id == ContactEmail.contact_id)
+                .where(live, ContactEmail.value.in_(bindparam("emails", expanding=True)))
+                .order_by(ContactEmail.contact_id).limit(1))
+    by_phone = (select(ContactPhone.contact_id).join(Contact, Contact.id == ContactPhone.contact_id)
+                .where(live, ContactPhone.digits.in_(bindparam("digits", expanding=True)),
+                       func.lower(Contact.first_name) == bindparam("first_name"),
+                       func.lower(Contact.last_name) == bindparam("last_name"))
+                .order_by(ContactPhone.contact_id).limit(1))
+    return func.coalesce(by_email.scalar_subquery(), by_phone.scalar_subquery())
 
 
-def _contact_source(source: str | None) -> str:
+def _aggregated(column, contact_id_column):
+    return select(func.aggregate_strings(column, SEPARATOR)).where(contact_id_column == Contact.id).scalar_subquery()
+
+
+def _agent_columns(user, prefix: str, zip_code) -> list:
+    return [*(getattr(user, column.key).label(prefix + column.key) for column in routing.AGENT_COLUMNS),
+            masking.sponsors_zip(user.id, zip_code).label(prefix + "sponsors_zip")]
+
+
+@cache
+def _lookup():
+    """Everything an event needs to decide in one statement, built once: the matched contact with
+    its emails, phones and owner, the matching lead-flow rule with its agent, the contact sources
+    and the plan in use. Parameters: `_lookup_parameters`."""
+    matched = select(_matched_contact_id().label("id")).subquery("matched")
+    contact_zip = func.coalesce(Contact.zip, bindparam("new_zip", type_=String))
+    first_due_days = select(func.min(ActionPlanTask.due_days)).where(ActionPlanTask.plan_id == ActionPlan.id)
+    return (select(Contact.id, Contact.first_name, Contact.last_name, Contact.created_by_id, Contact.lead_type,
+                   Contact.street, Contact.city, Contact.zip, Contact.search_text,
+                   _aggregated(ContactEmail.value, ContactEmail.contact_id).label("emails"),
+                   _aggregated(ContactPhone.value, ContactPhone.contact_id).label("phones"),
+                   _aggregated(ContactPhone.digits, ContactPhone.contact_id).label("digits"),
+                   *_agent_columns(OWNER, "owner_", Contact.zip),
+                   LeadFlowRule.id.label("rule_id"), LeadFlowRule.source.label("rule_source"),
+                   LeadFlowRule.zip.label("rule_zip"), *_agent_columns(RULE_AGENT, "rule_agent_", contact_zip),
+                   settings.stored_value("contact_sources").label("contact_sources"),
+                   ActionPlan.id.label("plan_id"), ActionPlan.name.label("plan_name"),
+                   first_due_days.scalar_subquery().label("plan_first_due_days"),
+                   webhooks.any_subscription().label("webhooks_wanted"))
+            .select_from(matched)
+            .outerjoin(Contact, Contact.id == matched.c.id)
+            .outerjoin(OWNER, OWNER.id == Contact.owner_id)
+            .outerjoin(LeadFlowRule, LeadFlowRule.id == routing.matching_rule_id())
+            .outerjoin(RULE_AGENT, RULE_AGENT.id == LeadFlowRule.assign_to_id)
+            .outerjoin(ActionPlan, cast(ActionPlan.id, String) == settings.stored_value("plan_in_use_id")))
+
+
+def _lookup_parameters(event: EventData) -> dict:
+    person = event.person
+    return dict(emails=person.emails, digits=[contacts.phone_digits(phone) for phone in person.phones],
+                first_name=person.first_name.lower(), last_name=person.last_name.lower(),
+                new_zip=_new_contact_zip(event), **routing.rule_parameters(event.source, event.routing_zip))
+
+
+def _contact_source(source: str | None, stored_sources: str | None) -> str:
     """The event's source when the broker lists it as a Contact Source, else `Broker` (their website)."""
-    known = {name.lower(): name for name in settings.get("contact_sources")}
+    known = {name.lower(): name for name in settings.decode("contact_sources", stored_sources)}
     return known.get((source or "").lower(), "Broker")
 
 
-def _create_person(event: EventData, owner: User | None) -> Contact:
-    person = event.person
-    address = person.address
-    return contacts.create_contact(
-        None, emails=person.emails, phones=person.phones, first_name=person.first_name,
-        last_name=person.last_name, owner_id=owner.id if owner else None,
-        contact_source=_contact_source(event.source), business_source="Website",
+def _split(aggregated: str | None) -> list[str]:
+    return aggregated.split(SEPARATOR) if aggregated else []
+
+
+def _route(event: EventData, found, created: bool) -> routing.Decision:
+    """A new contact (or one whose owner left) is routed; an existing one's lead goes to its owner."""
+    owner = routing.agent_from(found, "owner_")
+    if not created and owner is not None and owner.is_active_user:
+        return routing.to_existing_owner(owner, event.inquiry_type)
+    rule = (found.rule_source, found.rule_zip, routing.agent_from(found, "rule_agent_")) if found.rule_id else None
+    return routing.route_new_contact(event.source, event.routing_zip, rule, found.zip or _new_contact_zip(event))
+
+
+def _new_contact_zip(event: EventData) -> str | None:
+    return event.person.address.get("zip") or event.routing_zip
+
+
+def _listing_columns(event: EventData) -> dict:
+    """The contact's list columns for its first lead (SPEC §7's denormalised columns)."""
+    return dict(lead_count=1, last_inquiry_at=event.occurred_at, last_inquiry_type=event.inquiry_type,
+                last_activity_at=event.occurred_at)
+
+
+def _plan_columns(found, now: datetime) -> dict:
+    if found.plan_id is None:
+        return {}
+    first_due = found.plan_first_due_days
+    return dict(action_plan_id=found.plan_id, plan_started_at=now,
+                plan_next_due_at=None if first_due is None else action_plans.deadline(now, first_due),
+                plan_completed_at=now if first_due is None else None)
+
+
+def contact_values(event: EventData, found, agent: routing.Agent | None, now: datetime) -> dict:
+    """The new contact's row: every column a new website contact starts with."""
+    person, address = event.person, event.person.address
+    zip_code = _new_contact_zip(event)
+    search_text = contacts.search_text_of(person.first_name, person.last_name, address.get("street"),
+                                          address.get("city"), zip_code)
+    return dict(
+        first_name=person.first_name, last_name=person.last_name,
+        owner_id=agent.id if agent else None, office_id=agent.office_id if agent else None,
+        contact_source=_contact_source(event.source, found.contact_sources), business_source="Website",
         contact_type="Seller" if event.inquiry_type in SELLER_INQUIRIES else "Buyer",
-        street=address.get("street"), city=address.get("city"), state=address.get("state"),
-        zip=address.get("zip") or event.routing_zip,
+        street=address.get("street"), city=address.get("city"), state=address.get("state"), zip=zip_code,
+        search_text=contacts.with_mls_number(search_text, event.lead_fields.get("mls_number")),
+        unsubscribed=event.inquiry_type == UNSUBSCRIBED, created_at=now, updated_at=now,
+        **_listing_columns(event), **_plan_columns(found, now),
     )
 
 
-def _merge_person(contact: Contact, person: PersonData) -> None:
-    """New emails and phones are added; nothing is overwritten (an empty name is filled in)."""
-    for email in person.emails:
-        contacts.add_email(contact, email)
+def lead_values(event: EventData, contact_id: int, agent: routing.Agent | None, now: datetime) -> dict:
+    """The lead's row."""
+    return dict(contact_id=contact_id, inquiry_type=event.inquiry_type, occurred_at=event.occurred_at,
+                digest_pending=alerts.wants_digest(agent, event.inquiry_type), created_at=now, **event.lead_fields)
+
+
+@cache
+def _merge_statement(changed: tuple[str, ...]):
+    """An existing contact's UPDATE for one more lead, built once per set of `changed` columns (their
+    values go in as `new_<column>`): the list columns in SQL, so concurrent events add up."""
+    occurred = bindparam("occurred_at", type_=DateTime)
+    latest = or_(Contact.last_inquiry_at.is_(None), Contact.last_inquiry_at <= occurred)
+    later = or_(Contact.last_activity_at.is_(None), Contact.last_activity_at < occurred)
+    values = dict(lead_count=Contact.lead_count + 1,
+                  last_inquiry_at=case((latest, occurred), else_=Contact.last_inquiry_at),
+                  last_inquiry_type=case((latest, bindparam("inquiry_type")), else_=Contact.last_inquiry_type),
+                  last_activity_at=case((later, occurred), else_=Contact.last_activity_at),
+                  **{name: bindparam(f"new_{name}") for name in changed})
+    return update(Contact.__table__).where(Contact.id == bindparam("contact_id")).values(**values)
+
+
+def _merge_values(event: EventData, found, decision: routing.Decision, owner_changed: bool) -> dict:
+    """An existing contact's changes besides its list columns: nothing is overwritten, an empty name
+    is filled in, a new owner when it was routed again, the MLS number for the Keyword box."""
+    person, values = event.person, {}
+    first, last = found.first_name, found.last_name
+    if not first and not last and (person.first_name or person.last_name):
+        first, last = values["first_name"], values["last_name"] = person.first_name, person.last_name
+    search_text = contacts.with_mls_number(
+        contacts.search_text_of(first, last, found.street, found.city, found.zip, found.search_text),
+        event.lead_fields.get("mls_number"))
+    if search_text != found.search_text:
+        values["search_text"] = search_text
+    if owner_changed and decision.agent is not None:
+        values["owner_id"], values["office_id"] = decision.agent.id, decision.agent.office_id
+    if event.inquiry_type == UNSUBSCRIBED:
+        values["unsubscribed"] = True
+    return values
+
+
+def _update_contact(contact_id: int, event: EventData, changes: dict) -> None:
+    parameters = {"contact_id": contact_id, "occurred_at": event.occurred_at, "inquiry_type": event.inquiry_type,
+                  **{f"new_{name}": value for name, value in changes.items()}}
+    db.session.connection().execute(_merge_statement(tuple(changes)), parameters)
+
+
+INSERT_CONTACT = insert(Contact.__table__).returning(Contact.id)
+
+
+@cache
+def _insert_lead(columns: tuple[str, ...]):
+    """The lead's INSERT, built once per set of `columns`: it copies its contact's fields
+    (crm/services/lead_rows.py) in the same statement, as the contact stands after this event."""
+    table = Lead.__table__
+    own = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    source = select(*own.values(), *lead_rows.COPIED_COLUMNS.values()).where(Contact.id == own["contact_id"])
+    return insert(table).from_select([*columns, *lead_rows.COPIED_COLUMNS], source).returning(table.c.id)
+INSERT_EMAILS, INSERT_PHONES = insert(ContactEmail.__table__), insert(ContactPhone.__table__)
+
+
+def _insert_channels(contact_id: int, emails: list[str], phones: list[str]) -> None:
+    connection = db.session.connection()
+    if emails:
+        connection.execute(INSERT_EMAILS, [dict(contact_id=contact_id, value=email) for email in emails])
+    if phones:
+        connection.execute(INSERT_PHONES, [dict(contact_id=contact_id, value=phone.strip(),
+                                                digits=contacts.phone_digits(phone)) for phone in phones])
+
+
+def _new_channels(person: PersonData, found) -> tuple[list[str], list[str]]:
+    """The person's emails and phones the contact does not have yet (phones compared by digits)."""
+    emails = [email for email in person.emails if email not in _split(found.emails)]
+    known_digits = set(_split(found.digits))
+    phones = []
     for phone in person.phones:
-        contacts.add_phone(contact, phone)
-    if not contact.first_name and not contact.last_name and (person.first_name or person.last_name):
-        contact.first_name, contact.last_name = person.first_name, person.last_name
-        contacts.refresh_search_text(contact)
+        digits = contacts.phone_digits(phone)
+        if digits and digits not in known_digits:
+            known_digits.add(digits)
+            phones.append(phone)
+    return emails, phones
+
+
+def _as_contact(contact_id: int, row: dict, emails: list[str], phones: list[str]) -> Contact:
+    """A detached Contact to render the alert and the answer from (never added to the session)."""
+    contact = Contact(id=contact_id, first_name=row["first_name"], last_name=row["last_name"], zip=row["zip"],
+                      created_by_id=row["created_by_id"], lead_type=row["lead_type"])
+    contact.emails = [ContactEmail(value=email) for email in emails]
+    contact.phones = [ContactPhone(value=phone, digits=contacts.phone_digits(phone)) for phone in phones]
+    return contact
+
+
+def _emit_webhooks(contact_id: int, lead_id: int, created: bool) -> None:
+    """Webhooks read the whole stored contact and lead (only when a subscription exists)."""
+    contact, lead = db.session.get(Contact, contact_id), db.session.get(Lead, lead_id)
+    if created:
+        webhooks.emit("contact.created", contact)
+    webhooks.emit("lead.created", contact, lead)
+
+
+def _log(contact_id: int, lead_id: int, decision: routing.Decision, created: bool, plan_name: str | None,
+         inquiry_type: str) -> None:
+    entries = []
+    if created:
+        entries.append(dict(action="Created", detail="Contact created by the website"))
+        if plan_name is not None:
+            entries.append(dict(action="Action plan started", detail=plan_name))
+    entries.append(dict(action="Routed", detail=decision.why, category="routing", lead_id=lead_id))
+    if inquiry_type == UNSUBSCRIBED:
+        entries.append(dict(action="Unsubscribed", detail="The consumer opted out of email.", lead_id=lead_id))
+    activity.log_many([dict(contact_id=contact_id, **entry) for entry in entries])
+
+
+@dataclass
+class _Stored:
+    """The contact as the event left it: its id, the columns the alert reads, its emails and phones."""
+    contact_id: int
+    row: dict
+    emails: list[str]
+    phones: list[str]
+    copies_changed: bool = False  # a field its leads copy changed (lead_rows.WATCHED_ATTRIBUTES)
+
+
+def _create_contact(event: EventData, found, agent: routing.Agent | None, now: datetime) -> _Stored:
+    row = contact_values(event, found, agent, now)
+    contact_id = db.session.connection().execute(INSERT_CONTACT, row).scalar_one()
+    _insert_channels(contact_id, event.person.emails, event.person.phones)
+    if found.plan_id is not None:
+        action_plans.copy_plan_tasks(contact_id, found.plan_id, now)
+    return _Stored(contact_id, dict(row, created_by_id=None, lead_type="Active"), event.person.emails,
+                   event.person.phones)
+
+
+def _merge_into_contact(event: EventData, found, decision: routing.Decision) -> _Stored:
+    agent = decision.agent
+    changes = _merge_values(event, found, decision, agent is not None and agent.id != found.owner_id)
+    _update_contact(found.id, event, changes)
+    new_emails, new_phones = _new_channels(event.person, found)
+    _insert_channels(found.id, new_emails, new_phones)
+    row = dict(found._mapping, **{key: changes[key] for key in ("first_name", "last_name") if key in changes})
+    return _Stored(found.id, row, _split(found.emails) + new_emails, _split(found.phones) + new_phones,
+                   copies_changed=not changes.keys().isdisjoint(lead_rows.WATCHED_ATTRIBUTES))
 
 
 def record_event(event: EventData) -> EventResult:
-    """One event, one lead: match or create the person, route, alert, in the caller's transaction.
-    A new contact (or one whose owner left) is routed; an existing one's lead goes to its owner."""
+    """One event, one lead: match or create the person, route, alert, in the caller's transaction."""
     _serialize_person(event.person)
-    contact = find_person(event.person)
-    created = contact is None
-    if created or not routing.has_active_owner(contact):
-        decision = routing.route_new_contact(event.source, event.routing_zip)
-        if created:
-            contact = _create_person(event, decision.agent)
-        else:
-            routing.assign(contact, decision.agent)
-    else:
-        decision = routing.to_existing_owner(contact, event.inquiry_type)
-    if not created:
-        _merge_person(contact, event.person)
-    lead = contacts.record_lead(contact, event.inquiry_type, event.occurred_at,
-                                digest_pending=alerts.wants_digest(decision.agent, event.inquiry_type),
-                                **event.lead_fields)
-    routing.log(contact, lead, decision)
-    alerts.alert_new_lead(contact, lead)
-    return EventResult(contact=contact, lead=lead, created=created)
+    now = clock.now()
+    found = db.session.execute(_lookup(), _lookup_parameters(event)).one()
+    created = found.id is None
+    decision = _route(event, found, created)
+    agent = decision.agent
+    stored = _create_contact(event, found, agent, now) if created else _merge_into_contact(event, found, decision)
+    lead_row = lead_values(event, stored.contact_id, agent, now)
+    lead_id = db.session.connection().execute(_insert_lead(tuple(lead_row)), lead_row).scalar_one()
+    if stored.copies_changed:
+        lead_rows.sync(db.session.connection(), [stored.contact_id])  # its other leads carry the new owner or name
+    contact = _as_contact(stored.contact_id, stored.row, stored.emails, stored.phones)
+    lead = Lead(id=lead_id, **lead_row)
+    _log(stored.contact_id, lead_id, decision, created, found.plan_name if created else None, event.inquiry_type)
+    can_see = agent is not None and masking.can_see_contact_info(agent, contact, agent.sponsors_zip)
+    alerts.alert_new_lead(agent, contact, lead, can_see)
+    if found.webhooks_wanted:
+        _emit_webhooks(stored.contact_id, lead_id, created)
+    return EventResult(contact=contact, lead=lead, created=created, owner=agent)

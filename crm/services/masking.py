@@ -34,7 +34,14 @@ def unmasked_condition(viewer: User, contact=Contact) -> ColumnElement[bool]:
     )
 
 
-def can_see_contact_info(viewer: User, contact: Contact) -> bool:
+def sponsors_zip(user_id, zip_code) -> ColumnElement[bool]:
+    """SQL truth of "this user sponsors this zip" (for callers that read it beside other columns)."""
+    return select(ZipSponsorship.user_id).where(ZipSponsorship.user_id == user_id,
+                                                ZipSponsorship.zip == func.substr(zip_code, 1, 5)).exists()
+
+
+def can_see_contact_info(viewer: User, contact: Contact, sponsors: bool | None = None) -> bool:
+    """`sponsors`: whether the viewer sponsors the contact's zip, when the caller read it already."""
     if viewer.role != "agent":
         return True
     if contact.created_by_id == viewer.id or viewer.guaranteed_display:
@@ -42,7 +49,9 @@ def can_see_contact_info(viewer: User, contact: Contact) -> bool:
     if contact.lead_type == "Appointment":
         return True
     zip_code = _zip5(contact.zip)
-    return zip_code is not None and db.session.get(ZipSponsorship, (viewer.id, zip_code)) is not None
+    if zip_code is None or sponsors is not None:
+        return bool(zip_code and sponsors)
+    return db.session.get(ZipSponsorship, (viewer.id, zip_code)) is not None
 
 
 def _unmasked(viewer: User, contact: Contact, unmasked: bool | None) -> bool:

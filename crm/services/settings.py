@@ -1,6 +1,13 @@
-"""Brokerage settings (SPEC §3.8) with their defaults; stored as JSON in the settings table."""
+"""Brokerage settings (SPEC §3.8) with their defaults; stored as JSON in the settings table.
+
+A request reads all settings with one query the first time it asks for any of them and keeps them
+until it ends; a change made by another process is seen by the next request (nothing is cached
+across requests or processes). Outside a request (the worker, commands) every read is fresh."""
 import json
 from typing import Any
+
+from flask import g, has_request_context
+from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import Setting
@@ -25,9 +32,32 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _read() -> dict[str, Any]:
+    return {key: json.loads(value) for key, value in db.session.execute(select(Setting.key, Setting.value))}
+
+
+def _stored() -> dict[str, Any]:
+    """The stored settings, read once per request."""
+    if not has_request_context():
+        return _read()
+    if "settings" not in g:
+        g.settings = _read()
+    return g.settings
+
+
 def get(key: str) -> Any:
-    row = db.session.get(Setting, key)
-    return json.loads(row.value) if row else DEFAULTS[key]
+    stored = _stored()
+    return stored[key] if key in stored else DEFAULTS[key]
+
+
+def stored_value(key: str):
+    """Scalar subquery of a setting's stored JSON (NULL when unset), for statements that read it
+    beside other things; `decode` turns it into the value."""
+    return select(Setting.value).where(Setting.key == key).scalar_subquery()
+
+
+def decode(key: str, stored: str | None) -> Any:
+    return DEFAULTS[key] if stored is None else json.loads(stored)
 
 
 def put(key: str, value: Any) -> None:
@@ -38,3 +68,5 @@ def put(key: str, value: Any) -> None:
         db.session.add(Setting(key=key, value=json.dumps(value)))
     else:
         row.value = json.dumps(value)
+    if has_request_context() and "settings" in g:
+        g.settings[key] = value

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, exists, select
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
@@ -161,6 +161,11 @@ def _enqueue(subscription: WebhookSubscription, event_type: str, body: str, webh
                                webhook_id=webhook_id)
     db.session.add_all([message, delivery])
     return delivery
+
+
+def any_subscription():
+    """Scalar subquery: whether any subscription is active, for statements that read it beside others."""
+    return exists().where(WebhookSubscription.active.is_(True))
 
 
 def wanted(event_type: str) -> bool:

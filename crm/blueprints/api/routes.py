@@ -31,10 +31,10 @@ def _error(status: int, field: str, message: str, headers: dict | None = None) -
     return _errors(status, [{"field": field, "message": message}], headers)
 
 
-def _authenticated_key():
+def _api_key() -> str | None:
     """HTTP Basic with the key as the user name; the password is ignored (an empty one is expected)."""
     credentials = request.authorization
-    return api_keys.authenticate(credentials.username if credentials and credentials.type == "basic" else None)
+    return credentials.username if credentials and credentials.type == "basic" else None
 
 
 def _read_body() -> bytes | None:
@@ -45,17 +45,18 @@ def _read_body() -> bytes | None:
     return None if len(body) > MAX_BODY_BYTES else body
 
 
-def _replay(api_key_id: int, key: str) -> Response | None:
+def _replay(status: int, body: str) -> Response:
+    return Response(body, status=status, mimetype=JSON, headers={"Idempotent-Replayed": "true"})
+
+
+def _stored_answer(api_key_id: int, key: str) -> Response | None:
     record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key_id,
                                                                IdempotencyRecord.key == key))
-    if record is None:
-        return None
-    return Response(record.response_body, status=record.status_code, mimetype=JSON,
-                    headers={"Idempotent-Replayed": "true"})
+    return None if record is None else _replay(record.status_code, record.response_body)
 
 
 def _person(result: events.EventResult) -> dict:
-    contact, owner = result.contact, result.contact.owner
+    contact, owner = result.contact, result.owner
     return {"id": contact.id, "firstName": contact.first_name, "lastName": contact.last_name,
             "leadId": result.lead.id, "type": result.lead.inquiry_type, "created": result.created,
             "assignedUserId": owner.id if owner else None, "assignedTo": owner.name if owner else None,
@@ -82,7 +83,7 @@ def _store(event: events.EventData, api_key_id: int, idempotency_key: str | None
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        replay = _replay(api_key_id, idempotency_key) if idempotency_key else None
+        replay = _stored_answer(api_key_id, idempotency_key) if idempotency_key else None
         if replay is None:
             raise
         return replay
@@ -116,37 +117,43 @@ def _read_event() -> tuple[events.EventData, str | None]:
         raise Refused(_errors(400, invalid.errors)) from None
 
 
-def _over_rate_limit(api_key) -> Response | None:
-    """Count this request (committed at once, whatever happens next); the 429 when over the limit."""
-    now = clock.now()
-    with events.writes_in_turn():
-        requests_this_minute = api_keys.count_request(api_key.id, now)
-        db.session.commit()
-    if requests_this_minute <= api_key.rate_limit_per_minute:
-        return None
+def _rate_limited(claim: api_keys.Claim, now) -> Response:
     wait = api_keys.seconds_to_next_window(now)
-    return _error(429, "Authorization", f"Rate limit of {api_key.rate_limit_per_minute} requests per minute "
+    return _error(429, "Authorization", f"Rate limit of {claim.limit} requests per minute "
                   f"exceeded; retry in {wait} s.", {"Retry-After": str(wait)})
 
 
-def _replay_or_store(api_key_id: int, event: events.EventData, idempotency_key: str | None) -> Response:
-    if idempotency_key and (replay := _replay(api_key_id, idempotency_key)):
-        return replay
-    with events.writes_in_turn():
-        return _store(event, api_key_id, idempotency_key)
+def _answer(claim: api_keys.Claim, now, refused: Refused | None, event, idempotency_key) -> Response:
+    """Anything but a stored event keeps only the request's count."""
+    if refused is not None or claim.count > claim.limit or claim.replay_status is not None:
+        db.session.commit()
+        if refused is not None:
+            return refused.response
+        if claim.count > claim.limit:
+            return _rate_limited(claim, now)
+        return _replay(claim.replay_status, claim.replay_body)
+    return _store(event, claim.api_key_id, idempotency_key)
 
 
 @bp.post("/events")
 def post_event():
-    api_key = _authenticated_key()
-    if api_key is None:
-        return _error(401, "Authorization", "Send an API key as the user name of HTTP Basic authentication.",
-                      {"WWW-Authenticate": 'Basic realm="CRM events API"'})
+    """Read and check the event first (no database work while a slow client uploads), then count it
+    against the key and store it, in the writers' turn."""
+    event = idempotency_key = refused = None
     try:
         event, idempotency_key = _read_event()
-    except Refused as refused:
-        return _over_rate_limit(api_key) or refused.response
-    return _over_rate_limit(api_key) or _replay_or_store(api_key.id, event, idempotency_key)
+    except Refused as error:
+        refused = error
+    now = clock.now()
+    with events.writes_in_turn():
+        claim = api_keys.claim_request(_api_key(), request.headers.get("Idempotency-Key", "").strip() or None, now)
+        if claim is None:
+            db.session.rollback()
+            return _error(401, "Authorization", "Send an API key as the user name of HTTP Basic authentication.",
+                          {"WWW-Authenticate": 'Basic realm="CRM events API"'})
+        if db.engine.dialect.name == "postgresql":
+            db.session.commit()  # see api_keys.claim_request: the key's count row must not stay locked
+        return _answer(claim, now, refused, event, idempotency_key)
 
 
 @bp.get("/openapi.json")

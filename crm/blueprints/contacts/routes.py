@@ -1,6 +1,6 @@
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx
@@ -84,16 +84,28 @@ def _visible_contact_or_404(contact_id: int):
     return contact
 
 
-def _detail_context(contact, editing: str | None = None, form=None) -> dict:
+def _timeline_page(contact, before_id: int | None = None) -> dict:
+    leads, more = contacts.leads_page(contact, before_id)
     can_see_info = masking.can_see_contact_info(current_user, contact)
+    return dict(contact=contact, leads=leads, can_see_info=can_see_info,
+                more_leads_url=url_for("contacts.more_leads", contact_id=contact.id, before=leads[-1].id) if more else None,
+                message_for=lambda text: masking.text_for(current_user, contact, text, can_see_info))
+
+
+def _log_page(contact, before_id: int | None = None) -> dict:
+    log, more = activity.entries_page(contact, before_id)
+    return dict(log=log, more_log_url=url_for("contacts.more_log", contact_id=contact.id, before=log[-1].id) if more else None)
+
+
+def _detail_context(contact, editing: str | None = None, form=None) -> dict:
+    timeline = _timeline_page(contact)
     return dict(
-        contact=contact, sections=SECTIONS, editing=editing, form=form,
+        sections=SECTIONS, editing=editing, form=form,
         field_labels=field_labels(name for section in SECTIONS for name in section.fields),
-        leads=contacts.leads_of(contact), log=activity.entries_for(contact),
+        **timeline, **_log_page(contact),
         emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
-        can_see_info=can_see_info, notes=referrals.notes_for(current_user, contact),
+        notes=referrals.notes_for(current_user, contact),
         may_edit=lambda section: may_edit(section, current_user, contact),
-        message_for=lambda text: masking.text_for(current_user, contact, text, can_see_info),
         controls=manage.contact_controls(current_user, contact),
     )
 
@@ -102,6 +114,24 @@ def _detail_context(contact, editing: str | None = None, form=None) -> dict:
 def detail(contact_id: int):
     contact = _visible_contact_or_404(contact_id)
     return render_template("contacts/detail.html", **_detail_context(contact))
+
+
+def _more(contact_id: int, block: str, page) -> str | Response:
+    """The next page of a Contact Details list, for its load-on-scroll sentinel (a plain visit gets the page)."""
+    contact = _visible_contact_or_404(contact_id)
+    if not hx.is_partial_request():
+        return redirect(url_for("contacts.detail", contact_id=contact_id))
+    return hx.render_fragment("contacts/detail.html", block, **page(contact, request.args.get("before", type=int)))
+
+
+@bp.route("/contacts/<int:contact_id>/leads")
+def more_leads(contact_id: int):
+    return _more(contact_id, "timeline_items", _timeline_page)
+
+
+@bp.route("/contacts/<int:contact_id>/log")
+def more_log(contact_id: int):
+    return _more(contact_id, "log_page", _log_page)
 
 
 def _section_or_404(contact, name: str):

@@ -1,0 +1,17 @@
+"""`make run`'s production server (SPEC §6): one worker process per core, threads for slow clients.
+
+Each thread needs at most one database connection at a time, so SQLAlchemy's default pool
+(5 + 10 overflow) is never exhausted by `threads` requests."""
+import multiprocessing
+import os
+
+bind = os.environ.get("CRM_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("CRM_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("CRM_THREADS", 8))
+keepalive = 5
+timeout = 60
+wsgi_app = "crm:create_app()"
+accesslog = os.environ.get("CRM_ACCESS_LOG")  # unset: no access log (it costs more than a small request)
+# gunicorn's control socket lives at one path per user: two servers (a test, a benchmark) would share it.
+control_socket_disable = True

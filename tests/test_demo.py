@@ -1,0 +1,34 @@
+"""`flask --app crm demo`: bulk rows streamed in batches (COPY on PostgreSQL), their list columns
+true, ids that later inserts continue from, and the named demo content of SPEC §6 at the end."""
+from sqlalchemy import func, select
+
+from crm import demo
+from crm.extensions import db
+from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
+from crm.services import contacts as contact_service
+
+
+def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 70)  # several batches
+    result = app.test_cli_runner().invoke(args=["demo", "--contacts", "300", "--leads", "1000", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+
+    generated = select(Contact.id).where(Contact.search_text.not_like("%bayshore%"))
+    assert db.session.scalar(select(func.count()).select_from(generated.subquery())) >= 300
+    assert db.session.scalar(select(func.count(ContactEmail.id))) == db.session.scalar(select(func.count(Contact.id)))
+    assert db.session.scalar(select(func.count(ContactPhone.id))) >= 300
+    mismatched = (select(Contact.id).join(Lead, Lead.contact_id == Contact.id).group_by(Contact.id)
+                  .having((func.count(Lead.id) != Contact.lead_count) | (func.max(Lead.occurred_at) != Contact.last_inquiry_at)))
+    assert db.session.scalars(mismatched).all() == []
+    assert db.session.scalar(select(func.count(Lead.id))) >= 1000
+    assert db.session.scalar(select(User.id).where(User.email == "agent@demo.test")) is not None
+    # the end-of-load content: the named referrals, the website visitor and the plan in use
+    assert db.session.scalar(select(Contact.id).where(Contact.first_name == "Maya", Contact.last_name == "Masked"))
+    assert db.session.scalar(select(Contact.id).where(Contact.first_name == "Winston"))
+
+    fresh = contact_service.create_contact(None, emails=["after.demo@example.com"], first_name="After")
+    contact_service.record_lead(fresh, "Registration")
+    db.session.commit()  # ids continue after the bulk rows (sequences reset on PostgreSQL)
+    assert db.session.get(User, db.session.scalar(select(User.id).where(User.email == "broker@demo.test"))) \
+        .check_password(demo.PASSWORD)
