@@ -1,4 +1,6 @@
 """Contact Details (SPEC §3.3) and Add Lead (SPEC §3.4)."""
+
+import re
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, Lead
 from crm.services import contacts as contact_service
@@ -140,7 +142,8 @@ def test_an_agent_cannot_assign_a_lead_to_someone_else(login_as, users):
 
 
 def _items(html: str) -> list[str]:
-    return [item.split("</li>")[0] for item in html.split("<li>")[1:]]
+    """The list items of a timeline or log (the lead items carry an id to be opened at)."""
+    return [item.split("</li>")[0] for item in re.split(r'<li(?: id="lead-\d+" tabindex="-1")?>', html)[1:]]
 
 
 def _message(item: str) -> str | None:

@@ -407,7 +407,8 @@ def _aggregated(column, contact_id_column):
 
 def _agent_columns(user, prefix: str, zip_code) -> list:
     return [*(getattr(user, column.key).label(prefix + column.key) for column in routing.AGENT_COLUMNS),
-            masking.sponsors_zip(user.id, zip_code).label(prefix + "sponsors_zip")]
+            masking.sponsors_zip(user.id, zip_code).label(prefix + "sponsors_zip"),
+            routing.time_zone_of(user).label(prefix + "time_zone")]
 
 
 @cache

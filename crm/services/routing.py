@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import DateTime, String, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, String, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from crm import clock
 from crm.extensions import db
-from crm.models import LeadFlowRule, ServiceZip, User
-from crm.services import masking
+from crm.models import LeadFlowRule, Office, ServiceZip, User
+from crm.services import local_time, masking
 
 
 def active_agents():
@@ -34,6 +34,13 @@ class Agent:
     digest_emails: bool
     guaranteed_display: bool
     sponsors_zip: bool  # sponsors the contact's zip (SPEC §4.2 masking)
+    time_zone: str  # their own, else their office's: the alert's times are in it
+
+
+def time_zone_of(user) -> ColumnElement[str]:
+    """SQL for `local_time.zone_name_of` (`user`: User or an alias of it)."""
+    office_zone = select(Office.time_zone).where(Office.id == user.office_id).scalar_subquery()
+    return func.coalesce(user.time_zone, office_zone, local_time.DEFAULT_TIME_ZONE)
 
 
 AGENT_COLUMNS = (User.id, User.name, User.email, User.role, User.office_id, User.is_active_user,
@@ -76,7 +83,7 @@ def _stamp_next_agent(skip_locked: bool):
     return (update(User).where(User.id == least_recent.scalar_subquery())
             .values(last_routed_at=bindparam("now", type_=DateTime))
             .returning(*AGENT_COLUMNS, masking.sponsors_zip(User.id, bindparam("contact_zip", type_=String))
-                       .label("sponsors_zip"), serves.label("serves_zip")))
+                       .label("sponsors_zip"), time_zone_of(User).label("time_zone"), serves.label("serves_zip")))
 
 
 def _next_agent(zip_code: str | None, contact_zip: str | None) -> tuple[Agent, bool] | None:
