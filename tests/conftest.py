@@ -155,9 +155,10 @@ class WebClient:
         return response
 
     def _remember_token(self, response):
-        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
+        found = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"|"X-CSRFToken": "([^"]+)"',
+                          response.get_data(as_text=True))
         if found:
-            self.csrf_token = found.group(1)
+            self.csrf_token = found.group(1) or found.group(2)
         return response
 
     def get(self, url, htmx: bool = False, **kwargs):

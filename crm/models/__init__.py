@@ -1,7 +1,7 @@
 """All models, imported here so Flask-Migrate and the app see one metadata."""
 from crm.models.api import ApiKey, ApiRateWindow, IdempotencyRecord
 from crm.models.contact import ActivityLog, Contact, ContactEmail, ContactPhone, ContactShare, Lead, Note
-from crm.models.org import Office, ServiceZip, User, ZipSponsorship
+from crm.models.org import Office, ServiceZip, SignInFailure, User, ZipSponsorship
 from crm.models.outbox import OutboxMessage
 from crm.models.plans import ActionPlan, ActionPlanTask, ContactTask
 from crm.models.requests import ManageRequest
@@ -12,5 +12,5 @@ __all__ = [
     "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
     "Contact", "ContactEmail", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
     "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office", "OutboxMessage",
-    "ServiceZip", "Setting", "User", "ZipSponsorship",
+    "ServiceZip", "Setting", "SignInFailure", "User", "ZipSponsorship",
 ]

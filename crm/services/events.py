@@ -380,7 +380,7 @@ def _create_person(event: EventData, owner: User | None) -> Contact:
         contact_source=_contact_source(event.source), business_source="Website",
         contact_type="Seller" if event.inquiry_type in SELLER_INQUIRIES else "Buyer",
         street=address.get("street"), city=address.get("city"), state=address.get("state"),
-        zip=address.get("zip") or event.routing_zip,
+        zip=address.get("zip") or event.routing_zip, arrival_zip=event.routing_zip,
     )
 
 

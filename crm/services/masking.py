@@ -1,8 +1,8 @@
 """Contact masking (SPEC §4.2): the one rule deciding whether a viewer sees phones and emails.
 
 An agent sees them for contacts they added themselves, as a Guaranteed Display participant, as a
-sponsor of the contact's zip code, or once the concierge converted the lead into an appointment
-(Lead Type `Appointment`). Everyone else in the brokerage (concierge, managers, broker) sees them.
+sponsor of the zip the contact's first lead arrived with (`arrival_zip`: no edit changes it), or
+once the concierge converted the lead into an appointment (Lead Type `Appointment`). Everyone else in the brokerage (concierge, managers, broker) sees them.
 A masked value never leaves the server: callers get `XXX` from here, never the real value.
 """
 import re
@@ -30,7 +30,7 @@ def unmasked_condition(viewer: User, contact=Contact) -> ColumnElement[bool]:
         (contact.created_by_id == viewer.id)
         | literal(bool(viewer.guaranteed_display))
         | (contact.lead_type == "Appointment")
-        | func.substr(contact.zip, 1, 5).in_(sponsored_zips)
+        | func.substr(contact.arrival_zip, 1, 5).in_(sponsored_zips)
     )
 
 
@@ -41,7 +41,7 @@ def can_see_contact_info(viewer: User, contact: Contact) -> bool:
         return True
     if contact.lead_type == "Appointment":
         return True
-    zip_code = _zip5(contact.zip)
+    zip_code = _zip5(contact.arrival_zip)
     return zip_code is not None and db.session.get(ZipSponsorship, (viewer.id, zip_code)) is not None
 
 

@@ -6,6 +6,7 @@ from crm import hx
 from crm.blueprints.guards import roles_required
 from crm.blueprints.manage import bp
 from crm.extensions import db
+from crm.safe_redirect import safe_path
 from crm.services import action_plans, manage, requests, settings, visibility
 
 
@@ -85,9 +86,7 @@ def tick_task(contact_id: int, task_id: int):
 
 
 def _safe_next(url: str | None) -> str:
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return url_for("contacts.index")
+    return safe_path(url) or url_for("contacts.index")
 
 
 @bp.route("/contacts/bulk", methods=["POST"])
