@@ -96,6 +96,7 @@ def archive_contact(contact: Contact, actor: User, _agent=None) -> str:
         raise ManageError(f"{contact.name} is archived already.")
     contact.archived_at = clock.now()
     requests.close_pending(contact, actor, "The contact was archived.")
+    offers.close_open_offer(contact, actor, "The contact was archived.")
     activity.log(contact, actor, "Archived", "Hidden from Leads")
     return f"{contact.name} was archived."
 
