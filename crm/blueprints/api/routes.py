@@ -13,6 +13,7 @@ from crm.extensions import db
 from crm.models import IdempotencyRecord
 from crm.services import alerts, api_keys, events
 from crm.services.events import InvalidEvent, NotJson
+from crm.validation import event_time_error
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
@@ -109,7 +110,11 @@ def _read_event() -> tuple[events.EventData, str | None]:
     if not request.is_json:
         raise Refused(_error(415, "Content-Type", "Send the event as JSON with Content-Type: application/json."))
     try:
-        return events.parse_event(events.load_json(body)), _idempotency_key()
+        data = events.load_json(body)
+        time_error = event_time_error(data)
+        if time_error:
+            raise Refused(_errors(400, [time_error]))
+        return events.parse_event(data), _idempotency_key()
     except NotJson as error:
         raise Refused(_error(415, "body", f"The body is not valid JSON: {error}")) from None
     except InvalidEvent as invalid:
