@@ -119,6 +119,7 @@ def hand_off(contact: Contact, actor: User, agent: User) -> str:
     db.session.execute(delete(ContactShare).where(ContactShare.contact_id == contact.id,
                                                   ContactShare.user_id == agent.id))
     activity.log(contact, actor, "Hand Off", f"From {previous} to {agent.name}")
+    requests.refile_pending(contact, actor)
     _email_hand_off(contact, actor, agent)
     return f"{contact.name} was handed off to {agent.name}, who gets an email."
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
-from crm.services import activity, masking, outbox, referrals, settings, visibility
+from crm.services import activity, masking, outbox, referrals, requests, settings, visibility
 from crm.services.errors import FieldError
 
 TIER_NAMES = ("sponsors the zip", "Guaranteed Display", "serves the zip")
@@ -219,6 +219,7 @@ def _hand_over(offer: AppointmentOffer, user: User, now: datetime) -> None:
     contact.owner_id, contact.office_id = user.id, user.office_id or contact.office_id
     activity.log(contact, user, "Claimed", f"{user.name} claimed the offer; owner {previous} → {user.name}",
                  category="routing")
+    requests.refile_pending(contact, user)
     if offer.appointment_at:
         referrals.change_status(contact, user, "Appointment Set")
 
