@@ -5,7 +5,6 @@ from crm.models import ActivityLog, Contact, ManageRequest
 from crm.services import manage, requests
 
 
-
 def test_a_handed_off_contacts_request_moves_to_the_new_office(login_as, users, make_contact):
     contact = make_contact(users["agent"], "Handed", "Over")
     pending = requests.create(contact, users["agent"], "Delete", "duplicate")

@@ -50,7 +50,8 @@ def _detail_context(contact, editing: str | None = None, form=None) -> dict:
     return dict(
         contact=contact, sections=SECTIONS, editing=editing, form=form,
         field_labels=field_labels(name for section in SECTIONS for name in section.fields),
-        leads=contacts.leads_of(contact), log=activity.entries_for(contact),
+        leads=contacts.leads_of(contact),
+        log=masking.log_for(current_user, contact, activity.entries_for(contact), can_see_info),
         emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
         can_see_info=can_see_info, notes=referrals.notes_for(current_user, contact),
         may_edit=lambda section: may_edit(section, current_user, contact),
