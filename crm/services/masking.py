@@ -23,7 +23,7 @@ EMAIL_IN_TEXT = re.compile(
     r"[^\s@<>()\[\],;:\"'&?=/]+" + _AT + r"[a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)+", re.IGNORECASE)
 # Any phone number: 7 to 15 digits with separators, an optional + or 00 in front; not inside a word
 # or a longer number, and not an ISO date.
-PHONE_IN_TEXT = re.compile(r"(?<![\w%])(?:\+|%2B|00)?\d(?:" + _SEPARATOR + r"\d){6,14}(?![\w])", re.IGNORECASE)
+PHONE_IN_TEXT = re.compile(r"(?<![\w%])(?:\(|%28)?(?:\+|%2B|00)?\d(?:" + _SEPARATOR + r"\d){6,14}(?![\w])", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 US_PHONE_IN_TEXT = PHONE_IN_TEXT  # the name callers used before international numbers were caught
 
