@@ -20,7 +20,8 @@ _SEPARATOR = r"(?:[\s().\-/_+]|%2[0-9a-f]|%2B|&nbsp;|&#\d+;)*"
 _AT = r"(?:@|%40|&#0*64;|&#x0*40;|\s*[\[(]at[\])]\s*|\s+at\s+)"
 _DOT = r"(?:\.|%2e|&#0*46;|&#x0*2e;|\s*[\[(]dot[\])]\s*|\s+dot\s+)"
 EMAIL_IN_TEXT = re.compile(
-    r"[^\s@<>()\[\],;:\"'&?=/]+" + _AT + r"[a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)+", re.IGNORECASE)
+    r"[^\s@<>()\[\],;:\"'&?=/]+" + _AT + r"[a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)*" + _DOT + r"[a-z]{2,}",
+    re.IGNORECASE)
 # Any phone number: 7 to 15 digits with separators, an optional + or 00 in front; not inside a word
 # or a longer number, and not an ISO date.
 PHONE_IN_TEXT = re.compile(r"(?<![\w%])(?:\(|%28)?(?:\+|%2B|00)?\d(?:" + _SEPARATOR + r"\d){6,14}(?![\w])", re.IGNORECASE)
@@ -106,7 +107,7 @@ def redact_patterns(text: str | None) -> str | None:
     written (for rows streamed without their contact's phones and emails at hand)."""
     if not text:
         return text
-    return PHONE_IN_TEXT.sub(_phone_or_date, EMAIL_IN_TEXT.sub(MASK, text))
+    return EMAIL_IN_TEXT.sub(MASK, PHONE_IN_TEXT.sub(_phone_or_date, text))
 
 
 def redact_contact_info(contact: Contact, text: str | None) -> str | None:
