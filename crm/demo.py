@@ -235,7 +235,7 @@ def _demo_alerts(users: list[User], now) -> None:
     waiting.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
     failed = outbox.enqueue_email("former.agent@demo.test", "Lead alert: Hugo Hill — Incoming Call",
                                   "Hugo Hill called the brokerage.", kind="alert")
-    failed.status, failed.attempts = "failed", delivery.MAX_ATTEMPTS
+    failed.status, failed.attempts = "failed", delivery.ATTEMPTS_BEFORE_FAILING
     failed.last_error = "SMTPRecipientsRefused: 550 5.1.1 <former.agent@demo.test>: mailbox unavailable"
 
 
