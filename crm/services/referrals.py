@@ -132,6 +132,9 @@ def save_referral(contact: Contact, actor: User, status: str, note: str) -> list
     """The referral's `Save`: status and an optional note. Returns what changed, for the message.
     A refused status is logged (the caller commits that log) and nothing else is changed."""
     _note_body(note)  # checked first: a refused note must not leave the status changed
+    if actor.role == "concierge" and status != contact.referral_status:
+        raise ReferralError("The concierge sets Lead Status, not Referral Status (that is the agent's).",
+                            "referral_status")
     done = []
     if change_status(contact, actor, status):
         done.append(f"Referral Status is {status} ({tab_of(status)})")

@@ -114,7 +114,7 @@ def bulk():
 
 def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = None, status: int = 422):
     context = dict(action=action, contact_ids=contact_ids, back=back, error=error,
-                   agents=manage.agent_choices() if action.needs_agent else [])
+                   agents=manage.agent_choices(current_user) if action.needs_agent else [])
     return hx.render_page("manage/bulk.html", "bulk_dialog", **context), status
 
 
