@@ -99,7 +99,7 @@ def list_tab(viewer: User, tab: str, page: int, page_size: int) -> ReferralPage:
 def change_status(contact: Contact, actor: User, status: str) -> bool:
     """Set the referral status (its sub-tab follows); unlocks nothing (SPEC §4.2, seed 003)."""
     if status not in REFERRAL_STATUSES:
-        activity.log(contact, actor, "Refused", f"Referral Status “{status[:60]}” is not one of the statuses")
+        activity.log(contact, actor, "Refused", f"Referral Status “{(status or '')[:60]}” is not one of the statuses")
         raise ReferralError("Choose a Referral Status from the list.", "referral_status")
     if status == contact.referral_status:
         return False
