@@ -43,6 +43,21 @@ def fits(column) -> Length:
     return Length(max=limit, message=f"At most {limit} characters.")
 
 
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def event_input_errors(body) -> list[dict[str, str]]:
+    """What the events API refuses before its parser runs: impossible times and names that would
+    display as something else (bidi overrides)."""
+    errors = [error for error in [event_time_error(body)] if error]
+    person = body.get("person") if isinstance(body, dict) else None
+    for key in ("firstName", "lastName"):
+        value = person.get(key) if isinstance(person, dict) else None
+        if isinstance(value, str) and BIDI_CONTROLS.search(value):
+            errors.append({"field": f"person.{key}", "message": f"person.{key} has text-direction control characters."})
+    return errors
+
+
 def event_time_error(body) -> dict[str, str] | None:
     """The events API's `occurredAt` when it cannot be a real event time: beyond what the database
     stores, or more than a day ahead (it would pin the contact to the top of every list)."""

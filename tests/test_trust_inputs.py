@@ -99,7 +99,9 @@ def test_an_event_more_than_a_day_ahead_is_400_and_one_a_little_ahead_is_taken(a
     assert api.post(event(occurredAt=soon.isoformat() + "Z")).status_code == 201
 
 
-def test_nul_bytes_and_long_values_in_an_event_are_cleaned_or_refused(api):
-    cleaned = api.post(event(person={"firstName": "A\x00na\u202e"}, message="x\x00y"))
+def test_nul_bytes_long_values_and_bidi_overrides_in_an_event_are_cleaned_or_refused(api):
+    cleaned = api.post(event(person={"firstName": "A\x00na"}, message="x\x00y"))
     assert cleaned.status_code == 201 and "\x00" not in cleaned.get_data(as_text=True)
     assert api.post(event(person={"firstName": "A" * 500})).status_code == 400
+    refused = api.post(event(person={"lastName": "Ruiz\u202egnp.exe"}))
+    assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "person.lastName"

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.models import IdempotencyRecord
 from crm.services import alerts, api_keys, events
 from crm.services.events import InvalidEvent, NotJson
-from crm.validation import event_time_error
+from crm.validation import event_input_errors
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
@@ -111,9 +111,9 @@ def _read_event() -> tuple[events.EventData, str | None]:
         raise Refused(_error(415, "Content-Type", "Send the event as JSON with Content-Type: application/json."))
     try:
         data = events.load_json(body)
-        time_error = event_time_error(data)
-        if time_error:
-            raise Refused(_errors(400, [time_error]))
+        refused = event_input_errors(data)
+        if refused:
+            raise Refused(_errors(400, refused))
         return events.parse_event(data), _idempotency_key()
     except NotJson as error:
         raise Refused(_error(415, "body", f"The body is not valid JSON: {error}")) from None
