@@ -2,8 +2,9 @@
 
 An agent sees them for contacts they added themselves, as a Guaranteed Display participant, as a
 sponsor of the zip the contact's first lead arrived with (`arrival_zip`: no edit changes it), or
-once the concierge converted the lead into an appointment (Lead Type `Appointment`). Everyone else in the brokerage (concierge, managers, broker) sees them.
-A masked value never leaves the server: callers get `XXX` from here, never the real value.
+once the concierge converted the lead into an appointment (Lead Type `Appointment`). Everyone else
+in the brokerage (concierge, managers, broker) sees them. A masked value never leaves the server:
+callers get `XXX` from here, never the real value, also inside free text (the redaction below).
 """
 import re
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ EMAIL_IN_TEXT = re.compile(
     re.IGNORECASE)
 # Any phone number: 7 to 15 digits with separators, an optional + or 00 in front; not inside a word
 # or a longer number, and not an ISO date.
-PHONE_IN_TEXT = re.compile(r"(?<![\w%])(?:\(|%28)?(?:\+|%2B|00)?\d(?:" + _SEPARATOR + r"\d){6,14}(?![\w])", re.IGNORECASE)
+PHONE_IN_TEXT = re.compile(r"(?<![\w%])(?:\(|%28)?(?:\+|%2B|00)?\d(?:" + _SEPARATOR + r"\d){6,14}(?![\w])",
+                           re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
-US_PHONE_IN_TEXT = PHONE_IN_TEXT  # the name callers used before international numbers were caught
+
 
 def _zip5(zip_code: str | None) -> str | None:
     return zip_code[:5] if zip_code else None
