@@ -6,7 +6,7 @@ import io
 import re
 from urllib.parse import quote, quote_plus
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from crm.extensions import db
@@ -106,7 +106,8 @@ def test_dates_prices_and_mls_numbers_survive():
     assert masking.redact_patterns(text) == text
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking through HTTP takes minutes
 @given(case=cases())
 def test_no_surface_shows_a_masked_value(login_as, users, make_contact, case):
     phone, email, text = case
@@ -115,7 +116,7 @@ def test_no_surface_shows_a_masked_value(login_as, users, make_contact, case):
     contact = make_contact(users["agent"], "Pat", "Probe", emails=[email], phones=[f"+{country} {national}"],
                            zip="33611")
     lead = contacts.record_lead(contact, "Property Inquiry", message=text, description=text, page_url=text,
-                                source=text[:120])
+                                source=text if len(text) <= 120 else "smithandassociates.com")
     activity.log(contact, users["concierge"], "Note", text)
     db.session.commit()
     agent = users["agent"]
