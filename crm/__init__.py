@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from crm import config as crm_config
-from crm import fulltext
+from crm import fulltext, web_security
 from crm.extensions import csrf, db, htmx, login_manager, migrate
 from crm.hx import add_vary_header
 
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     _configure_sqlite(app)
+    web_security.init_app(app)
 
     from crm import models  # noqa: F401  (registers the tables)
     from crm.services import lead_rows  # noqa: F401  (its flush hook keeps lead rows in step)

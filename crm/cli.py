@@ -1,4 +1,6 @@
-"""Flask commands of SPEC §6 (`demo`, `create-user`); other areas add theirs to `register_commands`."""
+"""Flask commands of SPEC §6 (`demo`, `create-user`) and §8 (`backup`, `restore`); other areas add theirs to `register_commands`."""
+from pathlib import Path
+
 import click
 from flask import Flask
 
@@ -48,6 +50,33 @@ def create_user_command(email: str, name: str, role: str, office_name: str | Non
     click.echo(f"Created {role} {name} <{email}>.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the database to PATH (safe while the app serves)."""
+    from crm import backup
+
+    try:
+        backup.backup(path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written to {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace every table of the database with the backup?")
+def restore_command(path: Path) -> None:
+    """Replace the database's contents with the backup at PATH."""
+    from crm import backup
+
+    try:
+        backup.restore(path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Database restored from {path}.")
+
+
 def register_commands(app: Flask) -> None:
     from crm.blueprints.api.cli import api_key_group
     from crm.worker import worker_command
@@ -56,3 +85,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(api_key_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

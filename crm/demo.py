@@ -100,7 +100,7 @@ def _contact_row(contact_id: int, pools: Pools, rng: random.Random, agents: list
         lead_status=rng.choice(v.LEAD_STATUSES), lead_type="Appointment" if rng.random() < 0.25 else "Active",
         referral_status=status, referral_status_changed_at=created,
         buy_sell_rent=rng.choice(v.BUY_SELL_RENT), financing=rng.choice(v.FINANCING),
-        prequalified=rng.random() < 0.3, street=street, city=city, state="FL", zip=zip_code,
+        prequalified=rng.random() < 0.3, street=street, city=city, state="FL", zip=zip_code, arrival_zip=zip_code,
         created_at=created, updated_at=created, lead_count=0, last_inquiry_at=None, last_inquiry_type=None,
         last_activity_at=None, search_text=f"{first} {last} {street} {city} {zip_code}".lower(),
     )
@@ -192,7 +192,7 @@ def _column_defaults(model, now) -> dict:
     defaults = {}
     for column in model.__table__.columns:
         default = column.default
-        if default is not None and column.name != "id":
+        if default is not None and column.name != "id" and (default.is_scalar or column.name.endswith("_at")):
             defaults[column.name] = now if default.is_callable else default.arg
     return defaults
 
@@ -374,7 +374,7 @@ def _demo_alerts(users: list[User], now) -> None:
     waiting.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
     failed = outbox.enqueue_email("former.agent@demo.test", "Lead alert: Hugo Hill — Incoming Call",
                                   "Hugo Hill called the brokerage.", kind="alert")
-    failed.status, failed.attempts = "failed", delivery.MAX_ATTEMPTS
+    failed.status, failed.attempts = "failed", delivery.ATTEMPTS_BEFORE_FAILING
     failed.last_error = "SMTPRecipientsRefused: 550 5.1.1 <former.agent@demo.test>: mailbox unavailable"
 
 

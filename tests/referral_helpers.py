@@ -45,7 +45,8 @@ class HttpUser:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
         status, _ = self.post("/login", {"email": email, "password": PASSWORD, "csrf_token": token})
         assert status == 302, f"sign-in of {email} failed ({status})"
-        self.csrf_token = token
+        # The token changes at sign-in (SPEC §8): read the new one from a page, as a browser does.
+        self.csrf_token = re.search(r'"X-CSRFToken": "([^"]+)"', self.get("/contacts")[1]).group(1)
 
     def _send(self, request) -> tuple[int, str]:
         try:

@@ -218,17 +218,18 @@ def test_a_mail_server_down_then_up_gets_every_message_exactly_once(app, users, 
     assert all(message.last_error is None for message in db.session.scalars(select(OutboxMessage)))
 
 
-def test_a_server_that_refuses_leaves_the_message_queued_then_failed_after_the_last_attempt(users, mailbox):
+def test_a_server_that_refuses_leaves_the_message_queued_then_failed_after_three_days(users, mailbox):
     mailbox.refuse = True
-    [message_id] = queue_alerts(["agent@demo.test"])
+    with clock.frozen_at(NOW):
+        [message_id] = queue_alerts(["agent@demo.test"])
+        delivery.deliver_outbox()
+        message = db.session.get(OutboxMessage, message_id)
+        assert message.status == "queued" and "550" in message.last_error
 
-    delivery.deliver_outbox()
-    message = db.session.get(OutboxMessage, message_id)
-    assert message.status == "queued" and "550" in message.last_error
-
-    message.attempts, message.next_attempt_at = delivery.MAX_ATTEMPTS - 1, clock.now()
-    db.session.commit()
-    delivery.deliver_outbox()
+        clock.advance(delivery.KEEP_TRYING)
+        message.next_attempt_at = clock.now()
+        db.session.commit()
+        delivery.deliver_outbox()
     assert db.session.get(OutboxMessage, message_id).status == "failed"
     assert mailbox.messages == []
 
@@ -319,7 +320,7 @@ def test_the_notification_log_shows_state_and_last_error_and_retry_sends_again(u
     sent, failed = queue_alerts(["agent@demo.test", "agent2@demo.test"])
     db.session.get(OutboxMessage, sent).status = "sent"
     failing = db.session.get(OutboxMessage, failed)
-    failing.status, failing.attempts, failing.last_error = "failed", delivery.MAX_ATTEMPTS, "SMTPRecipientsRefused: 550"
+    failing.status, failing.attempts, failing.last_error = "failed", 78, "SMTPRecipientsRefused: 550"
     db.session.commit()
     broker = login_as(users["broker"])
 

@@ -10,7 +10,7 @@ import pytest
 from crm import clock, worker
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, OfferRecipient, OutboxMessage
-from crm.services import offers, settings
+from crm.services import manage, offers, settings
 from referral_helpers import HttpUser, convert, give_territory, routing_actions
 
 ZIP = "33602"
@@ -198,20 +198,35 @@ def test_claim_after_expiry_is_refused_logged_and_changes_nothing(login_as, user
     assert routing_actions(lead)[-1] == "Claim refused"
 
 
-@pytest.mark.parametrize("who, message", [("agent", "This offer was not made to you."),
-                                          ("west_agent", "This offer was not made to you.")])
-def test_claim_of_another_agents_offer_is_refused(login_as, users, lead, two_agents, who, message):
+@pytest.mark.parametrize("who", ["agent", "west_agent"])
+def test_an_offer_not_made_to_you_is_a_404_for_every_answer(login_as, users, lead, two_agents, who):
     offer = convert(lead, users["concierge"])
     before = _owner_and_offer_state(lead, offer)
+    log_before = routing_actions(lead)
     client = login_as(users[who])  # agent is second in rank (waiting), west_agent not eligible at all
 
     assert client.get(f"/offers/{offer.id}").status_code == 404
-    response = client.post(f"/offers/{offer.id}/claim")
-
-    assert response.status_code == 409 and message in response.get_data(as_text=True)
-    assert "Ana Ruiz" not in response.get_data(as_text=True)
+    for answer in ("claim", "decline"):
+        response = client.post(f"/offers/{offer.id}/{answer}")
+        assert response.status_code == 404 and "Ana Ruiz" not in response.get_data(as_text=True)
+    assert client.post("/offers/999/claim").status_code == 404
     assert _owner_and_offer_state(lead, offer) == before
-    assert routing_actions(lead)[-1] == "Claim refused"
+    assert routing_actions(lead) == log_before
+
+
+@pytest.mark.parametrize("action", ["Delete", "Archive"])
+def test_deleting_or_archiving_the_contact_closes_its_open_offer(login_as, users, lead, two_agents, action):
+    sponsor, _second = two_agents
+    offer = convert(lead, users["concierge"])
+    manage.perform(users["manager"], action.lower(), lead)
+    db.session.commit()
+    client = login_as(sponsor)
+    assert client.get(f"/offers/{offer.id}").status_code == 404
+    assert client.post(f"/offers/{offer.id}/claim").status_code == 404
+    assert "Ana Ruiz" not in client.get("/offers/").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AppointmentOffer, offer.id).status == "Closed"
+    assert "Offer closed" in routing_actions(lead)
 
 
 def test_second_claim_and_claim_after_decline_are_refused(login_as, users, lead, two_agents):

@@ -137,8 +137,9 @@ def _signed_in_opener(base_url: str, email: str):
     page = opener.open(f"{base_url}/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
-    opener.open(f"{base_url}/login", form)
-    return opener, token
+    signed_in_page = opener.open(f"{base_url}/login", form).read().decode()
+    # The token changes at sign-in (SPEC §8): the page after it carries the new one.
+    return opener, re.search(r'"X-CSRFToken": "([^"]+)"', signed_in_page).group(1)
 
 
 def test_two_managers_deciding_at_once_one_wins_and_the_other_is_told(live_server, users, make_contact):

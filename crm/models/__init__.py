@@ -2,7 +2,7 @@
 from crm.models.api import ApiKey, ApiRateWindow, IdempotencyRecord
 from crm.models.imports import ContactImport, ImportedRecord, ImportSkippedRow
 from crm.models.contact import ActivityLog, Contact, ContactEmail, ContactPhone, ContactShare, Lead, Note
-from crm.models.org import AccountToken, Office, ServiceZip, User, ZipSponsorship
+from crm.models.org import AccountToken, Office, ServiceZip, SignInFailure, User, ZipSponsorship
 from crm.models.outbox import OutboxMessage
 from crm.models.plans import ActionPlan, ActionPlanTask, ContactTask
 from crm.models.requests import ManageRequest
@@ -15,6 +15,6 @@ __all__ = [
     "AccountToken", "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
     "Contact", "ContactEmail", "ContactImport", "ContactPhone", "ContactShare", "ContactTask", "IdempotencyRecord",
     "ImportSkippedRow", "ImportedRecord", "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office",
-    "OutboxMessage", "ServiceZip", "Setting", "SmartList", "User", "WebhookDelivery", "WebhookSubscription",
-    "ZipSponsorship",
+    "OutboxMessage", "ServiceZip", "Setting", "SignInFailure", "SmartList", "User", "WebhookDelivery",
+    "WebhookSubscription", "ZipSponsorship",
 ]

@@ -8,6 +8,10 @@ from crm import clock
 from crm.extensions import db
 
 
+def _zip_at_creation(context) -> str | None:
+    return context.get_current_parameters().get("zip")
+
+
 class Contact(db.Model):
     """A consumer, also the referral its owner works (lead type, referral status, action plan)."""
     __tablename__ = "contacts"
@@ -44,6 +48,8 @@ class Contact(db.Model):
     city: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str | None] = mapped_column(String(2))
     zip: Mapped[str | None] = mapped_column(String(10), index=True)
+    # The zip the first lead arrived with: decides zip sponsorship (SPEC §4.2); no edit changes it.
+    arrival_zip: Mapped[str | None] = mapped_column(String(10), default=_zip_at_creation)
 
     unsubscribed: Mapped[bool] = mapped_column(default=False)
     is_client: Mapped[bool] = mapped_column(default=False)

@@ -37,8 +37,13 @@ class User(UserMixin, db.Model):
     last_digest_at: Mapped[datetime | None]
     last_routed_at: Mapped[datetime | None]  # round robin of new website contacts (SPEC §5)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Part of every session cookie: raising it ends the user's sessions (sign-out, password change).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     office: Mapped[Office | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -84,3 +89,13 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(db.Model):
+    """One failed sign-in, kept 15 minutes for throttling (SPEC §8); in the database so that every
+    process sees the same count."""
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)

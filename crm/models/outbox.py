@@ -26,5 +26,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     sent_at: Mapped[datetime | None]
+    # When the broker was emailed about this message having failed (SPEC §4.8).
+    failure_reported_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)

@@ -86,11 +86,9 @@ def search_summary(lead: Lead) -> str | None:
 def lead_details(viewer: User, contact: Contact, lead: Lead, can_see_info: bool) -> list[tuple[str, str]]:
     """What the consumer did, as (label, text) lines shared by the text and HTML parts; consumer
     text is masked like the contact's phones and emails (SPEC §4.2)."""
-    lines = [("Property", _property_line(lead)), ("Search", search_summary(lead)),
-             ("Message", masking.text_for(viewer, contact, lead.message, can_see_info)),
-             ("Details", masking.text_for(viewer, contact, lead.description, can_see_info)),
-             ("Page", lead.page_url or lead.property_url), ("Source", lead.source)]
-    return [(label, value) for label, value in lines if value]
+    lines = [("Property", _property_line(lead)), ("Search", search_summary(lead)), ("Message", lead.message),
+             ("Details", lead.description), ("Page", lead.page_url or lead.property_url), ("Source", lead.source)]
+    return [(label, masking.text_for(viewer, contact, value, can_see_info)) for label, value in lines if value]
 
 
 def _contact_name(contact: Contact) -> str:

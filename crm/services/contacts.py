@@ -58,6 +58,8 @@ def add_phone(contact: Contact, value: str) -> bool:
 
 
 def create_contact(actor: User | None, emails=(), phones=(), **fields) -> Contact:
+    """`arrival_zip` (the zip the lead arrived with, for masking) defaults to the contact's zip."""
+    fields.setdefault("arrival_zip", fields.get("zip"))
     contact = Contact(created_by_id=actor.id if actor else None, search_text="", **fields)
     if contact.owner_id and not contact.office_id:
         contact.office_id = db.session.get(User, contact.owner_id).office_id

@@ -1,6 +1,11 @@
 """Delivery of the outbox (SPEC §4.8): the worker claims due messages, sends them and records
-the result; a failure is retried with exponential backoff, so a mail server that is down delays
-mail and loses none.
+the result; a failure is retried with exponential backoff (30 s doubling, at most an hour apart) for
+three days, so a mail server that is down delays mail and loses none. Only then is a message
+`failed`; the notification log says so at once and the broker gets an email once mail works again.
+
+Delivery is at-least-once: a worker killed between sending and recording the result leaves the
+message to be sent again when its lease (about one send long) runs out. Every attempt carries the
+same Message-ID, so receiving mail systems can drop the duplicate.
 
 Claiming is one UPDATE that marks rows `sending` with a lease: on PostgreSQL its subquery skips
 rows another worker has locked (FOR UPDATE SKIP LOCKED); on SQLite the statement runs under the
@@ -20,23 +25,25 @@ from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from crm import clock
 from crm.extensions import db
-from crm.models import OutboxMessage
-from crm.services import webhooks
+from crm.models import OutboxMessage, User
+from crm.services import outbox, webhooks
 
 STATUSES = ("queued", "sending", "sent", "logged", "failed")
 RETRYABLE = ("queued", "failed")
-MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_MAX = timedelta(hours=2)
-LEASE = timedelta(minutes=10)
+BACKOFF_MAX = timedelta(hours=1)
+KEEP_TRYING = timedelta(days=3)  # then the message is `failed` and the broker is told (SPEC §4.8)
 BATCH_SIZE = 20
 MAX_BATCHES_PER_PASS = 50
 SMTP_TIMEOUT = 30
 SMS_TIMEOUT = 10
+# How long a claimed message stays ours: one send (a connect and a send, each within the timeout)
+# and a margin. The lease is renewed before each message of a batch, so a batch may take longer.
+LEASE = timedelta(seconds=2 * SMTP_TIMEOUT + 30)
 
 
 class DeliveryError(Exception):
@@ -44,8 +51,20 @@ class DeliveryError(Exception):
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s after the first failure, doubling each time, at most two hours."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    """30 s after the first failure, doubling each time, at most an hour."""
+    return min(BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 20), BACKOFF_MAX)
+
+
+def attempts_in(period: timedelta) -> int:
+    """How many attempts the backoff makes within `period` (about 78 in three days)."""
+    attempts, elapsed = 1, timedelta(0)
+    while elapsed + backoff(attempts) <= period:
+        elapsed += backoff(attempts)
+        attempts += 1
+    return attempts
+
+
+ATTEMPTS_BEFORE_FAILING = attempts_in(KEEP_TRYING)
 
 
 def claim_batch(limit: int = BATCH_SIZE) -> list[int]:
@@ -74,11 +93,27 @@ def _finish(message: OutboxMessage, **values) -> None:
     db.session.commit()
 
 
+def _renew_lease(message: OutboxMessage) -> bool:
+    """Before each send of a batch: the lease covers this send; False if another worker took it over."""
+    renewed_until = clock.now() + LEASE
+    renewed = db.session.execute(update(OutboxMessage)
+                                 .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+                                        OutboxMessage.locked_until == message.locked_until)
+                                 .values(locked_until=renewed_until).execution_options(synchronize_session=False))
+    db.session.commit()
+    if renewed.rowcount != 1:
+        return False
+    message.locked_until = renewed_until
+    return True
+
+
 def _record_failure(message: OutboxMessage, error: str) -> None:
-    if message.attempts >= MAX_ATTEMPTS:
+    """Retry with backoff until the message has waited KEEP_TRYING, then `failed`."""
+    now = clock.now()
+    if now - message.created_at >= KEEP_TRYING:
         _finish(message, status="failed", last_error=error)
     else:
-        _finish(message, status="queued", last_error=error, next_attempt_at=clock.now() + backoff(message.attempts))
+        _finish(message, status="queued", last_error=error, next_attempt_at=now + backoff(message.attempts))
 
 
 def _single_line(value: str) -> str:
@@ -196,20 +231,51 @@ def _transport(message: OutboxMessage, smtp: SmtpSender | None):
     return (lambda: smtp.send(build_email(message))) if smtp is not None else None
 
 
-def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> None:
+def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> bool:
+    """Send one claimed message; True when it went out (or was logged for want of a server)."""
     send = _transport(message, smtp)
     if send is None:
         _print_to_console(message)
         _finish(message, status="logged", last_error=None, sent_at=clock.now())
-        return
+        return True
+    if not _renew_lease(message):
+        return False
     try:
         send()
     except Exception as error:  # any failure of one message is recorded on it and retried later
         current_app.logger.warning("outbox #%s to %s failed (attempt %s): %s", message.id, message.recipient,
                                    message.attempts, error)
         _record_failure(message, f"{type(error).__name__}: {error}"[:2000])
-    else:
-        _finish(message, status="sent", last_error=None, sent_at=clock.now())
+        return False
+    _finish(message, status="sent", last_error=None, sent_at=clock.now())
+    return True
+
+
+def failed_count() -> int:
+    """Messages given up on (the notification log's banner)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed"))
+
+
+def report_failures() -> int:
+    """Once mail works again: email the broker(s) which messages were given up on, once each."""
+    failed = list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == "failed", OutboxMessage.failure_reported_at.is_(None))
+        .order_by(OutboxMessage.id).limit(500)))
+    if not failed:
+        return 0
+    lines = [f"#{message.id} {message.channel} to {message.recipient}: {message.subject or message.body_text[:60]}"
+             f" ({message.last_error})" for message in failed]
+    body = (f"{len(failed)} message(s) could not be sent for {KEEP_TRYING.days} days and were given up on:\n\n"
+            + "\n".join(lines) + "\n\nThe notification log in Settings has each one, with Retry.")
+    brokers = db.session.scalars(select(User).where(User.role == "broker", User.is_active_user.is_(True)))
+    for broker in brokers:
+        outbox.enqueue_email(broker.email, f"{len(failed)} message(s) could not be sent", body,
+                             kind="delivery_failure", user=broker)
+    now = clock.now()
+    for message in failed:
+        message.failure_reported_at = now
+    db.session.commit()
+    return len(failed)
 
 
 def _smtp_sender() -> SmtpSender | None:
@@ -220,7 +286,7 @@ def _smtp_sender() -> SmtpSender | None:
 def deliver_outbox(batch_size: int = BATCH_SIZE) -> int:
     """Worker job: send every due message (bounded per pass); returns how many were handled."""
     smtp = _smtp_sender()
-    handled = 0
+    handled, mail_works = 0, False
     try:
         for _ in range(MAX_BATCHES_PER_PASS):
             ids = claim_batch(batch_size)
@@ -228,11 +294,14 @@ def deliver_outbox(batch_size: int = BATCH_SIZE) -> int:
                 break
             for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                               .order_by(OutboxMessage.id)).all():
-                _send_one(message, smtp)
+                sent = _send_one(message, smtp)
+                mail_works = mail_works or (sent and message.channel == "email")
                 handled += 1
     finally:
         if smtp is not None:
             smtp.close()
+    if mail_works:
+        report_failures()
     return handled
 
 

@@ -417,16 +417,16 @@ def _lookup():
     its emails, phones and owner, the matching lead-flow rule with its agent, the contact sources
     and the plan in use. Parameters: `_lookup_parameters`."""
     matched = select(_matched_contact_id().label("id")).subquery("matched")
-    contact_zip = func.coalesce(Contact.zip, bindparam("new_zip", type_=String))
+    arrival_zip = func.coalesce(Contact.arrival_zip, bindparam("new_zip", type_=String))  # decides sponsorship
     first_due_days = select(func.min(ActionPlanTask.due_days)).where(ActionPlanTask.plan_id == ActionPlan.id)
     return (select(Contact.id, Contact.first_name, Contact.last_name, Contact.created_by_id, Contact.lead_type,
-                   Contact.street, Contact.city, Contact.zip, Contact.search_text,
+                   Contact.street, Contact.city, Contact.zip, Contact.arrival_zip, Contact.search_text,
                    _aggregated(ContactEmail.value, ContactEmail.contact_id).label("emails"),
                    _aggregated(ContactPhone.value, ContactPhone.contact_id).label("phones"),
                    _aggregated(ContactPhone.digits, ContactPhone.contact_id).label("digits"),
-                   *_agent_columns(OWNER, "owner_", Contact.zip),
+                   *_agent_columns(OWNER, "owner_", Contact.arrival_zip),
                    LeadFlowRule.id.label("rule_id"), LeadFlowRule.source.label("rule_source"),
-                   LeadFlowRule.zip.label("rule_zip"), *_agent_columns(RULE_AGENT, "rule_agent_", contact_zip),
+                   LeadFlowRule.zip.label("rule_zip"), *_agent_columns(RULE_AGENT, "rule_agent_", arrival_zip),
                    settings.stored_value("contact_sources").label("contact_sources"),
                    ActionPlan.id.label("plan_id"), ActionPlan.name.label("plan_name"),
                    first_due_days.scalar_subquery().label("plan_first_due_days"),
@@ -443,7 +443,7 @@ def _lookup_parameters(event: EventData) -> dict:
     person = event.person
     return dict(emails=person.emails, digits=[contacts.phone_digits(phone) for phone in person.phones],
                 first_name=person.first_name.lower(), last_name=person.last_name.lower(),
-                new_zip=_new_contact_zip(event), **routing.rule_parameters(event.source, event.routing_zip))
+                new_zip=event.routing_zip, **routing.rule_parameters(event.source, event.routing_zip))
 
 
 def _contact_source(source: str | None, stored_sources: str | None) -> str:
@@ -462,7 +462,7 @@ def _route(event: EventData, found, created: bool) -> routing.Decision:
     if not created and owner is not None and owner.is_active_user:
         return routing.to_existing_owner(owner, event.inquiry_type)
     rule = (found.rule_source, found.rule_zip, routing.agent_from(found, "rule_agent_")) if found.rule_id else None
-    return routing.route_new_contact(event.source, event.routing_zip, rule, found.zip or _new_contact_zip(event))
+    return routing.route_new_contact(event.source, event.routing_zip, rule, found.arrival_zip or event.routing_zip)
 
 
 def _new_contact_zip(event: EventData) -> str | None:
@@ -496,6 +496,7 @@ def contact_values(event: EventData, found, agent: routing.Agent | None, now: da
         contact_source=_contact_source(event.source, found.contact_sources), business_source="Website",
         contact_type="Seller" if event.inquiry_type in SELLER_INQUIRIES else "Buyer",
         street=address.get("street"), city=address.get("city"), state=address.get("state"), zip=zip_code,
+        arrival_zip=event.routing_zip,
         search_text=contacts.with_mls_number(search_text, event.lead_fields.get("mls_number")),
         unsubscribed=event.inquiry_type == UNSUBSCRIBED, created_at=now, updated_at=now,
         **_listing_columns(event), **_plan_columns(found, now),
@@ -587,6 +588,7 @@ def _new_channels(person: PersonData, found) -> tuple[list[str], list[str]]:
 def _as_contact(contact_id: int, row: dict, emails: list[str], phones: list[str]) -> Contact:
     """A detached Contact to render the alert and the answer from (never added to the session)."""
     contact = Contact(id=contact_id, first_name=row["first_name"], last_name=row["last_name"], zip=row["zip"],
+                      arrival_zip=row["arrival_zip"],
                       created_by_id=row["created_by_id"], lead_type=row["lead_type"])
     contact.emails = [ContactEmail(value=email) for email in emails]
     contact.phones = [ContactPhone(value=phone, digits=contacts.phone_digits(phone)) for phone in phones]

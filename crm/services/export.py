@@ -99,7 +99,7 @@ COLUMNS: dict[str, Column] = {column.key: column for column in (
     Column("created_at", "Created", _attribute(Contact.created_at), moment=True),
     Column("inquiry_type", "Inquiry Type", _attribute(Lead.inquiry_type), per_lead=True),
     Column("lead_date", "Lead Date", _attribute(Lead.occurred_at), moment=True, per_lead=True),
-    Column("lead_source", "Lead Source", _attribute(Lead.source), per_lead=True),
+    Column("lead_source", "Lead Source", _attribute(Lead.source), per_lead=True, free_text=True),
     Column("message", "Message", _attribute(Lead.message), per_lead=True, free_text=True),
     Column("property_street", "Property Street", _attribute(Lead.property_street), per_lead=True),
     Column("property_city", "Property City", _attribute(Lead.property_city), per_lead=True),

@@ -105,17 +105,24 @@ def perform(viewer: User, key: str, contact: Contact, agent_id: int | None = Non
     if how == "request":
         requests.create(contact, viewer, action.label, reason)
         return f"{action.label} request for {contact.name} sent to your manager."
-    agent = _agent(agent_id) if action.needs_agent else None
+    agent = _agent(viewer, agent_id) if action.needs_agent else None
     return _HANDLERS[key](contact, viewer, agent)
 
 
-def _agent(agent_id: int | None) -> User:
+def _agent(viewer: User, agent_id: int | None) -> User:
     agent = db.session.get(User, agent_id) if agent_id else None
     if agent is None or agent.role != "agent":
         raise ManageError("Choose an agent of the brokerage.")
     if not agent.is_active_user:
         raise ManageError(f"{agent.name} is not active any more: choose an active agent.")
+    if not _acts_for_office(viewer, agent.office_id):
+        raise ManageError(f"{agent.name} works in another office: choose an agent of your office.")
     return agent
+
+
+def _acts_for_office(viewer: User, office_id: int | None) -> bool:
+    """The broker acts for every office of the brokerage; everyone else for their own."""
+    return viewer.role == "broker" or office_id == viewer.office_id
 
 
 def delete_contact(contact: Contact, actor: User, _agent=None) -> str:
@@ -128,6 +135,7 @@ def archive_contact(contact: Contact, actor: User, _agent=None) -> str:
         raise ManageError(f"{contact.name} is archived already.")
     contact.archived_at = clock.now()
     requests.close_pending(contact, actor, "The contact was archived.")
+    offers.close_open_offer(contact, actor, "The contact was archived.")
     activity.log(contact, actor, "Archived", "Hidden from Leads")
     return f"{contact.name} was archived."
 
@@ -163,6 +171,7 @@ def hand_off(contact: Contact, actor: User, agent: User) -> str:
     db.session.execute(delete(ContactShare).where(ContactShare.contact_id == contact.id,
                                                   ContactShare.user_id == agent.id))
     activity.log(contact, actor, "Hand Off", f"From {previous} to {agent.name}")
+    requests.refile_pending(contact, actor)
     _email_hand_off(contact, actor, agent)
     return f"{contact.name} was handed off to {agent.name}, who gets an email."
 
@@ -249,7 +258,7 @@ def perform_bulk(viewer: User, key: str, contact_ids: list[int], agent_id: int |
     if action is None or role_mode(viewer, action) is None:
         raise NotAllowed(f"You may not use {action.label if action else key}.")
     if action.needs_agent:
-        _agent(agent_id)  # bad input refuses the whole batch before anything changes
+        _agent(viewer, agent_id)  # bad input refuses the whole batch before anything changes
     chosen = visibility.visible_contacts(viewer).where(Contact.id.in_(contact_ids[:BULK_LIMIT])).order_by(Contact.id)
     result = BulkResult()
     for contact in db.session.scalars(chosen).all():
@@ -268,9 +277,12 @@ def perform_bulk(viewer: User, key: str, contact_ids: list[int], agent_id: int |
 
 # --- What Contact Details and Leads show ------------------------------------------------------------
 
-def agent_choices() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == "agent", User.is_active_user.is_(True))
-                                   .order_by(User.name)))
+def agent_choices(viewer: User | None = None) -> list[User]:
+    """Active agents; only those of the viewer's office unless the viewer is the broker."""
+    query = select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
+    if viewer is not None and viewer.role != "broker":
+        query = query.where(User.office_id == viewer.office_id)
+    return list(db.session.scalars(query))
 
 
 def _shared_with(contact: Contact) -> list[User]:
@@ -319,7 +331,7 @@ def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     needs_agents = any(action.needs_agent for action, _how in actions)
     return ContactControls(
         actions=actions,
-        agents=agent_choices() if needs_agents else [],
+        agents=agent_choices(viewer) if needs_agents else [],
         shared_with=_shared_with(contact),
         may_share=any(action.key == "share" for action, _how in actions),
         pending=requests.pending_request(contact),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
-from crm.services import activity, local_time, masking, outbox, referrals, settings, visibility, webhooks
+from crm.services import activity, local_time, masking, outbox, referrals, requests, settings, visibility, webhooks
 from crm.services.errors import FieldError
 from crm.wording import plural
 
@@ -242,16 +242,21 @@ def _hand_over(offer: AppointmentOffer, user: User, now: datetime) -> None:
     contact.owner_id, contact.office_id = user.id, user.office_id or contact.office_id
     activity.log(contact, user, "Claimed", f"{user.name} claimed the offer; owner {previous} → {user.name}",
                  category="routing")
+    requests.refile_pending(contact, user)
     webhooks.emit("offer.claimed", contact, offer={"id": offer.id, "claimedById": user.id,
                                                    "claimedAt": webhooks.iso(now)})
     if offer.appointment_at:
         referrals.change_status(contact, user, "Appointment Set")
 
 
-def _refusal(offer: AppointmentOffer, recipient: OfferRecipient | None, user: User, now: datetime,
-             action: str) -> str:
-    if recipient is None or recipient.status == "Waiting":
-        return "This offer was not made to you."
+def _shown_to(offer: AppointmentOffer, recipient: OfferRecipient | None) -> bool:
+    """Only agents an offer was made to know it exists, and only while its contact is in use."""
+    contact = offer.contact
+    return (recipient is not None and recipient.status != "Waiting"
+            and contact.deleted_at is None and contact.archived_at is None)
+
+
+def _refusal(offer: AppointmentOffer, recipient: OfferRecipient, user: User, now: datetime, action: str) -> str:
     if offer.status == "Claimed":
         if offer.claimed_by_id == user.id:
             return "You have already claimed this offer."
@@ -268,10 +273,10 @@ def _refusal(offer: AppointmentOffer, recipient: OfferRecipient | None, user: Us
 
 def _refuse(offer_id: int, user: User, action: str, now: datetime) -> Outcome:
     offer = db.session.get(AppointmentOffer, offer_id)
-    if offer is None:
-        return Outcome(False, "There is no such offer.", None)
     recipient = db.session.scalar(select(OfferRecipient).where(OfferRecipient.offer_id == offer_id,
                                                                OfferRecipient.user_id == user.id))
+    if offer is None or not _shown_to(offer, recipient):
+        return Outcome(False, "There is no such offer.", None)  # a 404, and nothing in a log they cannot see
     message = _refusal(offer, recipient, user, now, action)
     activity.log(offer.contact, user, f"{action} refused", f"{user.name}: {message}", category="routing")
     db.session.commit()
@@ -384,15 +389,31 @@ def visible_details(viewer: User, view: "OfferView") -> dict:
 def offer_view(viewer: User, offer_id: int) -> OfferView | None:
     """The offer as shown to an agent it was made to; None (a 404) for everyone else."""
     recipient = db.session.scalar(
-        select(OfferRecipient).where(OfferRecipient.offer_id == offer_id, OfferRecipient.user_id == viewer.id,
-                                     OfferRecipient.status != "Waiting"))
-    return OfferView(recipient.offer, recipient, clock.now()) if recipient else None
+        select(OfferRecipient).where(OfferRecipient.offer_id == offer_id, OfferRecipient.user_id == viewer.id))
+    if recipient is None or not _shown_to(recipient.offer, recipient):
+        return None
+    return OfferView(recipient.offer, recipient, clock.now())
+
+
+def close_open_offer(contact: Contact, actor: User, reason: str) -> None:
+    """A deleted or archived contact is no longer offered: its open offer closes (logged)."""
+    offer = db.session.scalar(select(AppointmentOffer).where(AppointmentOffer.contact_id == contact.id,
+                                                             AppointmentOffer.status == "Open"))
+    if offer is None or not _lock_open_offer(offer.id):
+        return
+    offer.status = "Closed"
+    for recipient in offer.recipients:
+        if recipient.status in ("Offered", "Waiting"):
+            recipient.status = "Withdrawn"
+    activity.log(contact, actor, "Offer closed", reason, category="routing")
 
 
 def offers_of(viewer: User, limit: int = 50) -> list[OfferView]:
     """The agent's offers, newest first: open ones to answer and what became of the others."""
     query = (select(OfferRecipient)
-             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status != "Waiting")
+             .join(OfferRecipient.offer).join(AppointmentOffer.contact)
+             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status != "Waiting",
+                    Contact.deleted_at.is_(None), Contact.archived_at.is_(None))
              .options(joinedload(OfferRecipient.offer).joinedload(AppointmentOffer.contact))
              .order_by(OfferRecipient.offered_at.desc(), OfferRecipient.id.desc()).limit(limit))
     now = clock.now()

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from crm import clock
 from crm.extensions import db
 from crm.models import AccountToken, User
-from crm.services import activity, outbox
+from crm.services import activity, outbox, sessions
 from crm.services.errors import FieldError
 from crm.wording import plural
 
@@ -113,12 +113,4 @@ def change_password(user: User, current: str, password: str, confirmation: str) 
 def _set_password(user: User, password: str, action: str) -> None:
     user.set_password(password)
     activity.log(None, user, action, user.email, category="account")
-    end_other_sessions(user)
-
-
-def end_other_sessions(user: User) -> None:
-    """SPEC §8: a password change or reset ends the user's other sessions. Sessions live in the
-    server-side session store of branch `trust`; this calls its
-    `crm.services.sessions.end_other_sessions(user)` once that is merged (until then sessions
-    are signed cookies and there is nothing on the server to end)."""
-
+    sessions.end_other_sessions(user)  # the route signs its own session in again

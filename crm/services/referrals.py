@@ -100,7 +100,7 @@ def list_tab(viewer: User, tab: str, page: int, page_size: int) -> ReferralPage:
 def change_status(contact: Contact, actor: User, status: str) -> bool:
     """Set the referral status (its sub-tab follows); unlocks nothing (SPEC §4.2, seed 003)."""
     if status not in REFERRAL_STATUSES:
-        activity.log(contact, actor, "Refused", f"Referral Status “{status[:60]}” is not one of the statuses")
+        activity.log(contact, actor, "Refused", f"Referral Status “{(status or '')[:60]}” is not one of the statuses")
         raise ReferralError("Choose a Referral Status from the list.", "referral_status")
     if status == contact.referral_status:
         return False
@@ -134,6 +134,9 @@ def save_referral(contact: Contact, actor: User, status: str, note: str) -> list
     """The referral's `Save`: status and an optional note. Returns what changed, for the message.
     A refused status is logged (the caller commits that log) and nothing else is changed."""
     _note_body(note)  # checked first: a refused note must not leave the status changed
+    if actor.role == "concierge" and status != contact.referral_status:
+        raise ReferralError("The concierge sets Lead Status, not Referral Status (that is the agent's).",
+                            "referral_status")
     done = []
     if change_status(contact, actor, status):
         done.append(f"Referral Status is {status} ({tab_of(status)})")

@@ -5,13 +5,13 @@ deciding at once exactly one wins, on SQLite and PostgreSQL alike, in any number
 """
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import aliased
 
 from crm import clock
 from crm.extensions import db
-from crm.models import Contact, ManageRequest, User
-from crm.services import activity
+from crm.models import Contact, ManageRequest, Office, User
+from crm.services import activity, visibility
 from crm.services.errors import FieldError
 
 KINDS = ("Delete", "Archive")
@@ -63,16 +63,28 @@ def close_pending(contact: Contact, actor: User, note: str) -> None:
 
 
 def _decidable_by(manager: User):
-    if manager.role == "broker":
-        return true()
-    if manager.role == "manager" and manager.office_id:
-        return ManageRequest.office_id == manager.office_id
-    return ManageRequest.id.is_(None)
+    """Requests follow their contact: a manager decides those about live contacts they can see
+    (their office's; every office's for the broker)."""
+    if manager.role not in ("manager", "broker"):
+        return false()
+    return ManageRequest.contact_id.in_(visibility.visible_contacts(manager).with_only_columns(Contact.id))
 
 
 def get_for_decider(manager: User, request_id: int) -> ManageRequest | None:
-    """The request if it belongs to the manager's office (any office for the broker)."""
+    """The request if its contact is one the manager sees (any office's for the broker)."""
     return db.session.scalar(select(ManageRequest).where(ManageRequest.id == request_id, _decidable_by(manager)))
+
+
+def refile_pending(contact: Contact, actor: User) -> None:
+    """After a hand-off to another office the contact's pending request goes to that office's
+    managers (the old office can no longer see the contact), with a log entry."""
+    pending = pending_request(contact)
+    if pending is None or pending.office_id == contact.office_id:
+        return
+    pending.office_id = contact.office_id
+    office = db.session.get(Office, contact.office_id) if contact.office_id else None
+    activity.log(contact, actor, f"{pending.kind} request re-filed",
+                 f"Now waiting for the managers of {office.name if office else 'the brokerage'}")
 
 
 @dataclass

@@ -23,9 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "roles_may_archive": ["manager", "broker"],
     "roles_may_reset_plan": ["manager", "broker"],
     "roles_may_rebroadcast": ["manager", "broker"],
-    "roles_may_export": ["agent", "manager", "broker"],
+    "roles_may_export": ["manager", "broker"],  # SPEC §1: export and hand-off are managers' and the broker's
     "roles_may_convert": ["agent", "manager", "broker"],
-    "roles_may_hand_off": ["agent", "manager", "broker"],
+    "roles_may_hand_off": ["manager", "broker"],
     "roles_may_share": ["agent", "manager", "broker"],
     "contact_sources": list(CONTACT_SOURCES),
     "business_sources": list(BUSINESS_SOURCES),

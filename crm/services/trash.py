@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, User
-from crm.services import activity, requests
+from crm.services import activity, offers, requests
 from crm.services.errors import FieldError
 
 KEEP_DAYS = 30
@@ -32,6 +32,7 @@ class TrashedContact:
 def move_to_trash(contact: Contact, actor: User) -> None:
     contact.deleted_at, contact.deleted_by_id = clock.now(), actor.id
     requests.close_pending(contact, actor, "The contact was deleted.")
+    offers.close_open_offer(contact, actor, "The contact was deleted.")
     activity.log(contact, actor, "Deleted", f"Moved to the trash; restorable for {KEEP_DAYS} days")
 
 

@@ -13,6 +13,7 @@ from crm.extensions import db
 from crm.models import IdempotencyRecord
 from crm.services import alerts, api_keys, events
 from crm.services.events import InvalidEvent, NotJson
+from crm.validation import event_input_errors
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
@@ -110,7 +111,11 @@ def _read_event() -> tuple[events.EventData, str | None]:
     if not request.is_json:
         raise Refused(_error(415, "Content-Type", "Send the event as JSON with Content-Type: application/json."))
     try:
-        return events.parse_event(events.load_json(body)), _idempotency_key()
+        data = events.load_json(body)
+        refused = event_input_errors(data)
+        if refused:
+            raise Refused(_errors(400, refused))
+        return events.parse_event(data), _idempotency_key()
     except NotJson as error:
         raise Refused(_error(415, "body", f"The body is not valid JSON: {error}")) from None
     except InvalidEvent as invalid:

@@ -1,6 +1,4 @@
-from urllib.parse import urlsplit
-
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm import hx
@@ -8,15 +6,16 @@ from crm.blueprints.auth import bp
 from crm.blueprints.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from crm.extensions import db, login_manager
 from crm.models import User
-from crm.services import passwords
+from crm.safe_redirect import safe_path
+from crm.services import passwords, sessions
 from crm.services.errors import FieldError
+from crm.template_helpers import datetime_display
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """A deactivated user's open sessions end with their next request."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active_user else None
+def load_user(session_id: str) -> User | None:
+    """A session signed in before sign-out or a password change, or of a deactivated user, ends."""
+    return sessions.user_for_session(session_id)
 
 
 @login_manager.unauthorized_handler
@@ -28,24 +27,25 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths: no scheme, no host, no protocol-relative `//` or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")) or url_for("contacts.index"))
+        return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).where(User.email == form.email.data.strip().lower()))
-        if user and user.is_active and user.check_password(form.password.data):
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("contacts.index"))
+        address = request.remote_addr or ""
+        blocked_until = sessions.retry_after(form.email.data, address)
+        if blocked_until:
+            flash(f"Too many failed sign-ins. Try again after {datetime_display(blocked_until)}.", "error")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(sessions.seconds_until(blocked_until))
+            return response
+        user = sessions.authenticate(form.email.data, form.password.data)
+        if user:
+            _start_session(user)
+            return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
+        sessions.record_failure(form.email.data, address)
+        db.session.commit()
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html", form=form), 401
     status = 422 if form.errors else 200
@@ -56,6 +56,8 @@ def login():
 @login_required
 def logout():
     if ButtonForm().validate_on_submit():
+        sessions.end_sessions(current_user)
+        db.session.commit()
         logout_user()
     return redirect(url_for("auth.login"))
 
@@ -94,3 +96,10 @@ def set_password(token: str):
             return redirect(url_for("auth.login"))
     status = 422 if form.errors else 200
     return render_template("auth/set_password.html", form=form, link=link), status
+
+
+def _start_session(user: User) -> None:
+    """A fresh CSRF token at sign-in: one seen before signing in is worth nothing after."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
+    login_user(user)

@@ -3,9 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from crm.models import Contact, Lead
 from crm.models import values as v
 from crm.services import settings
-from crm.validation import is_email, is_phone
+from crm.services.contacts import split_name
+from crm.validation import clean_name, fits, is_email, is_phone, max_length
 
 
 def _choices(values, blank: str | None = None):
@@ -20,6 +22,14 @@ def _valid_phone(_form, field):
 def _valid_email(_form, field):
     if field.data and not is_email(field.data.strip()):
         raise ValidationError("Enter an email address like name@example.com.")
+
+
+def _valid_name(_form, field):
+    """Add Lead's one Name box becomes a first and a last name: each must fit its column."""
+    first, last = split_name(field.data)
+    if len(first) > max_length(Contact.first_name) or len(last) > max_length(Contact.last_name):
+        raise ValidationError(f"The first and the last name can have at most {max_length(Contact.first_name)} "
+                              "characters each.")
 
 
 def _valid_email_lines(_form, field):
@@ -41,10 +51,10 @@ STATE = Regexp(r"^[A-Za-z]{2}$", message="Enter a 2-letter state.")
 def contact_field(name: str):
     """The form field for one editable contact attribute (choices read from settings)."""
     fields = {
-        "first_name": lambda: StringField("First Name", [DataRequired(), Length(max=80)]),
-        "last_name": lambda: StringField("Last Name", [Optional(), Length(max=80)]),
-        "street": lambda: StringField("Street", [Optional(), Length(max=200)]),
-        "city": lambda: StringField("City", [Optional(), Length(max=80)]),
+        "first_name": lambda: StringField("First Name", [DataRequired(), fits(Contact.first_name)], filters=[clean_name]),
+        "last_name": lambda: StringField("Last Name", [Optional(), fits(Contact.last_name)], filters=[clean_name]),
+        "street": lambda: StringField("Street", [Optional(), fits(Contact.street)], filters=[clean_name]),
+        "city": lambda: StringField("City", [Optional(), fits(Contact.city)], filters=[clean_name]),
         "state": lambda: StringField("State", [Optional(), STATE]),
         "zip": lambda: StringField("Zip", [Optional(), ZIP]),
         "emails": lambda: TextAreaField("Emails", [_valid_email_lines]),
@@ -62,11 +72,13 @@ def contact_field(name: str):
         "buy_sell_rent": lambda: SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—")),
         "financing": lambda: SelectField("Financing", choices=_choices(v.FINANCING, blank="—")),
         "prequalified": lambda: BooleanField("Prequalified"),
-        "lender_name": lambda: StringField("Lender Name", [Optional(), Length(max=120)]),
-        "loan_officer_name": lambda: StringField("Loan Officer Name", [Optional(), Length(max=120)]),
+        "lender_name": lambda: StringField("Lender Name", [Optional(), fits(Contact.lender_name)], filters=[clean_name]),
+        "loan_officer_name": lambda: StringField("Loan Officer Name", [Optional(), fits(Contact.loan_officer_name)],
+                                                filters=[clean_name]),
         "loan_officer_email": lambda: StringField("Loan Officer Email", [Optional(), _valid_email]),
         "is_referral": lambda: BooleanField("Referral"),
-        "referral_source": lambda: StringField("Referral Source", [Optional(), Length(max=120)]),
+        "referral_source": lambda: StringField("Referral Source", [Optional(), fits(Contact.referral_source)],
+                                            filters=[clean_name]),
     }
     return fields[name]()
 
@@ -83,17 +95,18 @@ class AddLeadForm(FlaskForm):
     buy_sell_rent = SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—"))
     financing = SelectField("Financing", choices=_choices(v.FINANCING, blank="—"))
     prequalified = BooleanField("Prequalified")
-    lender_name = StringField("Lender Name", [Optional(), Length(max=120)])
-    loan_officer_name = StringField("Loan Officer Name", [Optional(), Length(max=120)])
+    lender_name = StringField("Lender Name", [Optional(), fits(Contact.lender_name)], filters=[clean_name])
+    loan_officer_name = StringField("Loan Officer Name", [Optional(), fits(Contact.loan_officer_name)],
+                                    filters=[clean_name])
     loan_officer_email = StringField("Loan Officer Email", [Optional(), _valid_email])
     status = SelectField("Status", choices=_choices(v.CONTACT_STATUSES), default="Assigned")
     referral = BooleanField("Referral")
-    referral_source = StringField("Referral Source", [Optional(), Length(max=120)])
-    name = StringField("Name", [DataRequired(), Length(max=160)])
+    referral_source = StringField("Referral Source", [Optional(), fits(Contact.referral_source)], filters=[clean_name])
+    name = StringField("Name", [DataRequired(), _valid_name], filters=[clean_name])
     email = StringField("Email", [Optional(), _valid_email])
     phone = StringField("Phone", [Optional(), _valid_phone])
-    mls_number = StringField("Lead Property MLSID", [Optional(), Length(max=40)])
-    property_id = StringField("Property ID", [Optional(), Length(max=40)])
+    mls_number = StringField("Lead Property MLSID", [Optional(), fits(Lead.mls_number)], filters=[clean_name])
+    property_id = StringField("Property ID", [Optional(), fits(Lead.property_id)], filters=[clean_name])
     message = TextAreaField("Contact Message", [Optional(), Length(max=5000)])
     submit = SubmitField("Add Lead")
 

@@ -93,8 +93,9 @@ def _timeline_page(contact, before_id: int | None = None) -> dict:
 
 
 def _log_page(contact, before_id: int | None = None) -> dict:
-    log, more = activity.entries_page(contact, before_id)
-    return dict(log=log, more_log_url=url_for("contacts.more_log", contact_id=contact.id, before=log[-1].id) if more else None)
+    entries, more = activity.entries_page(contact, before_id)
+    return dict(log=masking.log_for(current_user, contact, entries),
+                more_log_url=url_for("contacts.more_log", contact_id=contact.id, before=entries[-1].id) if more else None)
 
 
 def _detail_context(contact, editing: str | None = None, form=None) -> dict:

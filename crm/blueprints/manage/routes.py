@@ -6,6 +6,7 @@ from crm import hx
 from crm.blueprints.guards import roles_required
 from crm.blueprints.manage import bp
 from crm.extensions import db
+from crm.safe_redirect import safe_path
 from crm.services import action_plans, manage, requests, settings, visibility
 
 
@@ -97,9 +98,7 @@ def tick_task(contact_id: int, task_id: int):
 
 
 def _safe_next(url: str | None) -> str:
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return url_for("contacts.index")
+    return safe_path(url) or url_for("contacts.index")
 
 
 @bp.route("/contacts/bulk", methods=["POST"])
@@ -133,7 +132,7 @@ def bulk():
 def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = None, status: int = 422):
     context = dict(action=action, how=manage.role_mode(current_user, action) if action else None,
                    contact_ids=contact_ids, back=back, error=error,
-                   agents=manage.agent_choices() if action and action.needs_agent else [])
+                   agents=manage.agent_choices(current_user) if action and action.needs_agent else [])
     return hx.render_page("manage/bulk.html", "bulk_dialog", **context), status
 
 

@@ -26,12 +26,13 @@ def detail(offer_id: int):
     return hx.render_page("offers/detail.html", "offer", **_context(view))
 
 
-def _answer(offer_id: int, outcome: offers.Outcome, success_url: str):
+def _answer(offer_id: int, outcome: offers.Outcome, success_url):
+    """`success_url(offer)`: where a successful answer goes."""
     if outcome.offer is None:
         abort(404)
     if outcome.ok:
         flash(outcome.message, "success")
-        return redirect(success_url)
+        return redirect(success_url(outcome.offer))
     view = offers.offer_view(current_user, offer_id)
     if view is None:
         return render_template("offers/refused.html", message=outcome.message), 409
@@ -40,11 +41,10 @@ def _answer(offer_id: int, outcome: offers.Outcome, success_url: str):
 
 @bp.route("/<int:offer_id>/claim", methods=["POST"])
 def claim(offer_id: int):
-    outcome = offers.claim(offer_id, current_user)
-    contact_id = outcome.offer.contact_id if outcome.offer else None
-    return _answer(offer_id, outcome, url_for("contacts.detail", contact_id=contact_id))
+    return _answer(offer_id, offers.claim(offer_id, current_user),
+                   lambda offer: url_for("contacts.detail", contact_id=offer.contact_id))
 
 
 @bp.route("/<int:offer_id>/decline", methods=["POST"])
 def decline(offer_id: int):
-    return _answer(offer_id, offers.decline(offer_id, current_user), url_for("offers.index"))
+    return _answer(offer_id, offers.decline(offer_id, current_user), lambda _offer: url_for("offers.index"))

@@ -1,7 +1,7 @@
 """A user's own preferences: digest emails (SPEC §4.7), their time zone (SPEC §3.9) and
 `Change password` (SPEC §3.8)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
@@ -62,6 +62,7 @@ def change_password():
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            flash("Your password is changed.", "success")
+            login_user(current_user._get_current_object())  # this session carries the new version; the others have ended
+            flash("Your password is changed. Your other sessions are signed out.", "success")
             return redirect(url_for("preferences.edit"))
     return _page(password_form=form, status=422)

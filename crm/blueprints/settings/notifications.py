@@ -21,7 +21,8 @@ def notification_log():
     page = max(1, request.args.get("page", 1, type=int))
     messages, has_more = delivery.log_page(status, page, PAGE_SIZE)
     return hx.render_page("settings/notifications.html", "log", messages=messages, has_more=has_more, page=page,
-                          status=status, states=STATE_LABELS, retryable=delivery.RETRYABLE, button=ButtonForm())
+                          status=status, states=STATE_LABELS, retryable=delivery.RETRYABLE, button=ButtonForm(),
+                          failed_count=delivery.failed_count(), keep_trying=delivery.KEEP_TRYING)
 
 
 @bp.route("/notifications/<int:message_id>/retry", methods=["POST"])
