@@ -178,7 +178,7 @@ def test_compliance_counts_link_to_the_referrals_behind_them(login_as, users, ma
     page = login_as(users["manager"]).get("/compliance").get_data(as_text=True)
     agent_id = users["agent"].id
     assert f'href="/contacts?owner={agent_id}&amp;action_plan=On+Time&amp;action_plan=Late+Task"' in page
-    assert f'aria-label="1 open plans of Alex Agent"' in page
+    assert 'aria-label="1 open plans of Alex Agent"' in page
     ignored = login_as(users["manager"]).get(f"/compliance?agent={agent_id}").get_data(as_text=True)
     assert "Ignored: Alex Agent" in ignored
 

@@ -9,7 +9,7 @@ from sqlalchemy import event as sa_event
 
 from crm import clock
 from crm.extensions import db
-from crm.models import Contact, ContactShare, SmartList
+from crm.models import ContactShare, SmartList
 from crm.services import api_keys
 from crm.services import contacts as contact_service
 from events_support import EventsApi, event

@@ -121,7 +121,7 @@ def test_manager_approves_from_the_request_column_of_leads(login_as, users, make
     login_as(users["agent"]).post(f"/contacts/{contact.id}/manage/archive")
     manager = login_as(users["manager"])
     row = manager.get("/contacts").get_data(as_text=True)
-    assert f'aria-label="Approve Archive of Column Approve"' in row
+    assert 'aria-label="Approve Archive of Column Approve"' in row
 
     approved = manager.post(f"/contacts/{contact.id}/request/approve", htmx=True)
     assert approved.status_code == 200

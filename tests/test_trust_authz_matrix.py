@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 from flask import url_for
 
-from crm import clock
 from crm.extensions import db
-from crm.models import ActionPlan, ActionPlanTask, ApiKey, ContactShare, ContactTask, LeadFlowRule, OutboxMessage
+from crm.models import ActionPlan, ActionPlanTask, ContactShare, ContactTask, LeadFlowRule
 from crm.services import action_plans, api_keys, outbox, requests, trash
 from referral_helpers import convert, give_territory
 

@@ -1,8 +1,6 @@
 """One contact-aware redaction (SPEC §4.2), proven over generated contacts and spellings: the
 contact's phone and email, however the consumer typed them, never reach a viewer who sees the
 contact masked, on any surface (function, page, activity log, alert email lines, CSV)."""
-import csv
-import io
 import re
 from urllib.parse import quote, quote_plus
 
