@@ -243,8 +243,7 @@ def lead_level(query: Select, filters: LeadFilters, now: datetime, lead=Lead) ->
 
 
 def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
-    """Visible leads of live, unarchived contacts matching the filters (a join to contacts only
-    for the Action Plan filter)."""
+    """Visible leads of live, unarchived contacts matching the filters, from `leads` alone."""
     query = select(Lead).where(visibility.visible_lead_condition(viewer),
                                Lead.contact_deleted.is_(False), Lead.contact_archived.is_(False))
     for name, chosen in filters.values.items():
@@ -253,9 +252,10 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
         query = query.where(Lead.owner_id.in_(filters.owner_ids))
     if filters.min_interest:
         query = query.where(Lead.interest_level >= filters.min_interest)
-    if filters.action_plan:
-        query = query.join(Contact, Contact.id == Lead.contact_id).where(
-            or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
+    if filters.action_plan:  # contacts first (by their plan index), then their leads
+        in_plan = select(Contact.id).where(or_(*(action_plans.plan_status_condition(s, now)
+                                                 for s in filters.action_plan)))
+        query = query.where(Lead.contact_id.in_(in_plan))
     if filters.keyword:
         query = query.where(lead_keyword_condition(viewer, filters.keyword))
     return lead_level(query, filters, now)
@@ -357,8 +357,7 @@ def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
     page = min(filters.page, LeadPage([], total, 1, page_size).pages)
     query = base.add_columns(Contact, User.name, _pending_request(Lead.contact_id),
                              masking.unmasked_condition(viewer))
-    if not filters.action_plan:
-        query = query.join(Contact, Contact.id == Lead.contact_id)
+    query = query.join(Contact, Contact.id == Lead.contact_id)
     query = (_with_channels_for_redaction(viewer, query.outerjoin(User, User.id == Lead.owner_id))
              .order_by(*_ordering(filters, SORTS[filters.sort][1](now), Lead.id)).limit(page_size))
     if filters.keyset and filters.after:
