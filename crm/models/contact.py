@@ -173,9 +173,11 @@ class Lead(db.Model):
     __table_args__ = (
         Index("ix_leads_contact_occurred", "contact_id", "occurred_at"),
         Index("ix_leads_inquiry_contact", "inquiry_type", "contact_id"),
-        # Visibility first (an agent's own leads, a manager's office), then the default sort.
-        Index("ix_leads_owner_occurred", "owner_id", "occurred_at", "id"),
-        Index("ix_leads_office_occurred", "office_id", "occurred_at", "id"),
+        # Visibility first (an agent's own leads, a manager's office), then the live flags every
+        # Leads query tests (so the bounded count reads the index alone), then the default sort.
+        Index("ix_leads_owner_occurred", "owner_id", "contact_deleted", "contact_archived", "occurred_at", "id"),
+        Index("ix_leads_office_occurred", "office_id", "contact_deleted", "contact_archived", "occurred_at", "id"),
+        Index("ix_leads_live_occurred", "contact_deleted", "contact_archived", "occurred_at", "id"),
         Index("ix_leads_occurred_id", "occurred_at", "id"),
         Index("ix_leads_owner_inquiry_occurred", "owner_id", "inquiry_type", "occurred_at"),
         Index("ix_leads_inquiry_occurred", "inquiry_type", "occurred_at"),

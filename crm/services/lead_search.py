@@ -216,9 +216,11 @@ MLS_SHAPE = re.compile(r"^[a-z]{1,4}-?\d{3,}$", re.IGNORECASE)
 def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     """A keyword shaped like an MLS number finds the leads with that MLS number; any other finds
     the leads of matching contacts, and the leads whose own zip or street starts with it."""
-    mls = [_prefix(Lead.mls_number, keyword.upper()), _prefix(Lead.mls_number, keyword)]
-    if MLS_SHAPE.match(keyword):
-        return or_(*mls)
+    spellings = dict.fromkeys((keyword.upper(), keyword))
+    if MLS_SHAPE.match(keyword):  # by id, so the planner starts from the few matches, not the sort index
+        matching = aliased(Lead)
+        return Lead.id.in_(select(matching.id).where(or_(*(_prefix(matching.mls_number, s) for s in spellings))))
+    mls = [_prefix(Lead.mls_number, spelling) for spelling in spellings]
     own = [_prefix(Lead.property_zip, keyword)] if keyword.isdigit() else []
     if keyword[:1].isdigit():
         own.append(_prefix(Lead.property_street, keyword))
@@ -239,8 +241,8 @@ def lead_level(query: Select, filters: LeadFilters, now: datetime, zone: ZoneInf
 
 
 def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
-    """Visible leads of live, unarchived contacts matching the filters (a join to contacts only
-    for the Action Plan filter)."""
+    """Visible leads of live contacts matching the filters, from `leads` alone (archived ones only
+    for the `Archived` choice)."""
     archived = (Lead.contact_archived.is_(True) & visibility.archived_lead_condition(viewer) if filters.archived
                 else Lead.contact_archived.is_(False))
     query = select(Lead).where(visibility.visible_lead_condition(viewer), Lead.contact_deleted.is_(False), archived)
@@ -250,9 +252,10 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
         query = query.where(Lead.owner_id.in_(filters.owner_ids))
     if filters.min_interest:
         query = query.where(Lead.interest_level >= filters.min_interest)
-    if filters.action_plan:
-        query = query.join(Contact, Contact.id == Lead.contact_id).where(
-            or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
+    if filters.action_plan:  # contacts first (by their plan index), then their leads
+        in_plan = select(Contact.id).where(or_(*(action_plans.plan_status_condition(s, now)
+                                                 for s in filters.action_plan)))
+        query = query.where(Lead.contact_id.in_(in_plan))
     if filters.keyword:
         query = query.where(lead_keyword_condition(viewer, filters.keyword))
     return lead_level(query, filters, now, local_time.zone_of(viewer))
@@ -355,8 +358,7 @@ def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
     page = min(filters.page, LeadPage([], total, 1, page_size).pages)
     query = base.add_columns(Contact, User.name, _pending_request(Lead.contact_id),
                              masking.unmasked_condition(viewer))
-    if not filters.action_plan:
-        query = query.join(Contact, Contact.id == Lead.contact_id)
+    query = query.join(Contact, Contact.id == Lead.contact_id)
     query = (_with_channels_for_redaction(viewer, query.outerjoin(User, User.id == Lead.owner_id))
              .order_by(*_ordering(filters, SORTS[filters.sort][1](now), Lead.id)).limit(page_size))
     if filters.keyset and filters.after:

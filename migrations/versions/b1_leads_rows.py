@@ -17,8 +17,9 @@ branch_labels = None
 depends_on = None
 
 LEAD_INDEXES = {
-    'ix_leads_owner_occurred': ['owner_id', 'occurred_at', 'id'],
-    'ix_leads_office_occurred': ['office_id', 'occurred_at', 'id'],
+    'ix_leads_owner_occurred': ['owner_id', 'contact_deleted', 'contact_archived', 'occurred_at', 'id'],
+    'ix_leads_office_occurred': ['office_id', 'contact_deleted', 'contact_archived', 'occurred_at', 'id'],
+    'ix_leads_live_occurred': ['contact_deleted', 'contact_archived', 'occurred_at', 'id'],
     'ix_leads_occurred_id': ['occurred_at', 'id'],
     'ix_leads_owner_inquiry_occurred': ['owner_id', 'inquiry_type', 'occurred_at'],
     'ix_leads_inquiry_occurred': ['inquiry_type', 'occurred_at'],

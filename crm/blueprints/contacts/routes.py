@@ -54,12 +54,12 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: lis
     """The page, or for htmx only its results; what only the whole page shows is computed lazily."""
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
     body = hx.render_page(
-        "contacts/index.html", "results", filters=filters, results=results, values=v, args=request.args,
+        "contacts/index.html", "results", filters=filters, results=results, values=v,
         owners=_owner_choices, sources=_sources, smart_lists=lambda: smart_lists.lists_with_counts(current_user),
         leads_controls=manage.leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
-        dropped=dropped, smart_list_form=SmartListForm(), may_share_lists=smart_lists.may_share(current_user),
+        dropped=dropped, may_share_lists=smart_lists.may_share(current_user),
         may_list_archived=visibility.may_list_archived(current_user))
     response = make_response(body)
     if hx.is_partial_request():
