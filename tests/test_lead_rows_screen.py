@@ -194,7 +194,7 @@ def test_one_page_costs_the_same_statements_however_many_rows(login_as, users, m
 ])
 def test_bad_input_never_answers_500(login_as, users, busy, bad_query):
     response = login_as(users["manager"]).get(f"/contacts?{bad_query}")
-    assert response.status_code in (200, 302)
+    assert response.status_code in (200, 302, 400)  # 400: a NUL byte or an id beyond the columns, said plainly
     if response.status_code == 200:
         assert "Leads" in response.get_data(as_text=True)
 

@@ -11,8 +11,9 @@ import pytest
 from flask import url_for
 
 from crm.extensions import db
-from crm.models import ActionPlan, ActionPlanTask, ContactShare, ContactTask, LeadFlowRule
-from crm.services import action_plans, api_keys, outbox, requests, trash
+from crm.models import (ActionPlan, ActionPlanTask, ContactImport, ContactShare, ContactTask, LeadFlowRule, SmartList,
+                        WebhookSubscription)
+from crm.services import action_plans, api_keys, outbox, requests, trash, webhooks
 from referral_helpers import convert, give_territory
 
 ROLES = ("agent", "concierge", "manager", "broker")
@@ -35,6 +36,8 @@ MATRIX: dict[str, Route] = {
     "static": Route(("public",), extra={"filename": "crm.css"}),
     "auth.login": Route(("public",)),
     "auth.logout": Route(EVERYONE),
+    "auth.forgot_password": Route(("public",)),
+    "auth.set_password": Route(("public",), extra={"token": "not-a-link"}),
     "api.post_event": Route(("public",)),
     "api.openapi": Route(("public",)),
     "contacts.home": Route(EVERYONE),
@@ -44,7 +47,15 @@ MATRIX: dict[str, Route] = {
     "contacts.show_section": Route(EVERYONE, "contact", {"name": "person"}),
     "contacts.edit_section": Route(EVERYONE, "contact", {"name": "person"}),
     "contacts.save_section": Route(EVERYONE, "contact", {"name": "person"}),
+    "contacts.more_leads": Route(EVERYONE, "contact"),
+    "contacts.more_log": Route(EVERYONE, "contact"),
+    "contacts.save_list": Route(EVERYONE, form={"name": "Matrix list"}),
+    "contacts.open_list": Route(EVERYONE, "smart_list"),
+    "contacts.rename_list": Route(EVERYONE, "smart_list", form={"name": "Renamed list"}),
+    "contacts.delete_list": Route(EVERYONE, "smart_list"),
+    "dashboard.index": Route(EVERYONE),
     "manage.act": Route(OWNERS, "contact", {"action": "convert"}),
+    "manage.unarchive": Route(OWNERS, "contact"),
     "manage.bulk": Route(OWNERS, form={"action": "convert"}),
     "manage.compliance": Route(DECIDERS),
     "manage.stop_sharing": Route(OWNERS, "share"),
@@ -63,6 +74,8 @@ MATRIX: dict[str, Route] = {
     "offers.claim": Route(("agent",), "offer"),
     "offers.decline": Route(("agent",), "offer"),
     "preferences.edit": Route(EVERYONE),
+    "preferences.save": Route(EVERYONE),
+    "preferences.change_password": Route(EVERYONE),
     "concierge.queue": Route(STAFF),
     "concierge.convert": Route(STAFF, "contact"),
     "concierge.set_lead_status": Route(STAFF, "contact"),
@@ -91,6 +104,28 @@ MATRIX: dict[str, Route] = {
     "settings.save_territory": Route(BROKER, "territory"),
     "settings.trash_list": Route(BROKER),
     "settings.restore_contact": Route(BROKER, "trashed"),
+    "settings.user_list": Route(BROKER),
+    "settings.invite_user": Route(BROKER),
+    "settings.change_user": Route(BROKER, "user"),
+    "settings.set_user_active": Route(BROKER, "user", {"action": "reactivate"}),
+    "settings.office_list": Route(BROKER),
+    "settings.add_office": Route(BROKER),
+    "settings.change_office": Route(BROKER, "office"),
+    "settings.sources": Route(BROKER),
+    "imports.index": Route(DECIDERS),
+    "imports.upload": Route(DECIDERS),
+    "imports.detail": Route(DECIDERS, "import"),
+    "imports.progress": Route(DECIDERS, "import"),
+    "imports.skipped_rows": Route(DECIDERS, "import"),
+    "imports.start": Route(DECIDERS, "import"),
+    "imports.cancel": Route(DECIDERS, "import"),
+    "imports.undo": Route(DECIDERS, "import"),
+    "webhooks.index": Route(BROKER),
+    "webhooks.subscribe": Route(BROKER),
+    "webhooks.detail": Route(BROKER, "subscription"),
+    "webhooks.send_test": Route(BROKER, "subscription"),
+    "webhooks.delete": Route(BROKER, "subscription"),
+    "webhooks.redeliver": Route(BROKER, "delivery"),
 }
 
 
@@ -101,7 +136,7 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(users, make_contact):
+def world(users, make_contact, tmp_path):
     """Objects of agent@demo.test's office (Downtown) and of the other office (Westshore)."""
     give_territory(users["agent"], serves=["33602"], sponsors=["33602"])
     give_territory(users["agent2"], serves=["33629"])
@@ -128,6 +163,18 @@ def world(users, make_contact):
     trashed = make_contact(users["agent"], "Trashed", "Contact")
     trash.move_to_trash(trashed, users["broker"])
     db.session.add(rule)
+    lists = {role: SmartList(owner_id=users[role].id, name=f"{role} list", query="priority=Hot")
+             for role in (*ROLES, "agent2")}
+    upload = tmp_path / "people.csv"
+    upload.write_text("Name,Email\nAna Ruiz,ana@example.com\n")
+    imported = {role: ContactImport(created_by_id=users[role].id, filename="people.csv", stored_path=str(upload),
+                                    file_format="csv", headers='["Name", "Email"]', total_rows=1)
+                for role in DECIDERS}
+    subscription = WebhookSubscription(url="https://hooks.example/crm", event_types="lead.created",
+                                       secret="whsec_" + "A" * 32, created_by_id=users["broker"].id)
+    db.session.add_all([*lists.values(), *imported.values(), subscription])
+    db.session.flush()
+    delivery = webhooks.send_test_event(subscription)
     db.session.commit()
 
     def task_of(contact):
@@ -162,6 +209,19 @@ def world(users, make_contact):
             return {"user_id": users["agent"].id}, None
         if kind == "trashed":
             return {"contact_id": trashed.id}, None
+        if kind == "smart_list":
+            return {"list_id": lists[role].id}, {"list_id": lists["agent2"].id}
+        if kind == "import":
+            mine = imported.get(role, imported["broker"])
+            return {"import_id": mine.id}, role == "manager" and {"import_id": imported["broker"].id}
+        if kind == "user":
+            return {"user_id": users["agent"].id}, None
+        if kind == "office":
+            return {"office_id": users["agent"].office_id}, None
+        if kind == "subscription":
+            return {"subscription_id": subscription.id}, None
+        if kind == "delivery":
+            return {"delivery_id": delivery.id}, None
         return {}, None
     return values
 

@@ -146,8 +146,10 @@ def may_unarchive(viewer: User, contact: Contact) -> bool:
 
 
 def unarchive_contact(viewer: User, contact: Contact) -> str:
-    if not may_unarchive(viewer, contact):
+    if mode(viewer, UNARCHIVE, contact) is None:
         raise NotAllowed("You may not unarchive this contact.")
+    if contact.archived_at is None:
+        raise ManageError(f"{contact.name} is not archived.")
     contact.archived_at = None
     activity.log(contact, viewer, "Unarchived", "Back in Leads")
     return f"{contact.name} is back in Leads."

@@ -209,3 +209,10 @@ document.addEventListener("change", function (event) {
   if (!selector) { return; }
   document.querySelectorAll(selector).forEach(function (box) { box.checked = event.target.checked; });
 });
+
+// <input data-submit-on-change>: its form submits as soon as it changes (the `Group by contact` switch).
+document.addEventListener("change", function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-submit-on-change")) {
+    event.target.form.requestSubmit();
+  }
+});

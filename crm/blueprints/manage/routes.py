@@ -57,6 +57,9 @@ def unarchive(contact_id: int):
         message = manage.unarchive_contact(current_user, contact)
     except manage.NotAllowed:
         abort(403)
+    except manage.ManageError as error:
+        db.session.rollback()
+        return _actions_fragment(contact, str(error))
     db.session.commit()
     flash(message, "success")
     return _go(url_for("contacts.detail", contact_id=contact.id))
