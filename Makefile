@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app crm
 
-.PHONY: run dev prepare test test-sqlite test-postgresql install bench
+.PHONY: run dev prepare test test-fast test-sqlite test-postgresql install bench lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ dev: prepare
 	$(FLASK) run --debug --reload --host 127.0.0.1 --port 5000
 
 test: test-sqlite test-postgresql
+
+# The suite without the browser tests, on SQLite: the quick loop while coding.
+test-fast: $(STAMP)
+	CRM_TEST_DB=sqlite $(BIN)/pytest -m "not browser"
+
+lint: $(STAMP)
+	$(BIN)/ruff check crm tests benchmarks migrations
+	$(BIN)/mypy
 
 test-sqlite: $(STAMP)
 	CRM_TEST_DB=sqlite $(BIN)/pytest

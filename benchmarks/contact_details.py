@@ -12,14 +12,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from events_api import percentile
+from export_csv import sign_in
 from sqlalchemy import func, insert, select
 
 from crm import clock, create_app
 from crm.extensions import db
 from crm.models import ActivityLog, ContactEmail, Lead, User
 from crm.services import contacts
-from events_api import percentile
-from export_csv import sign_in
 
 LEADS = 500
 EMAIL = "five.hundred.leads@example.com"

@@ -11,13 +11,14 @@ import random
 import time
 from pathlib import Path
 
-from sqlalchemy import event as sqlalchemy_event, func, select
+from events_api import make_event
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import func, select
 
 from crm import create_app
 from crm.extensions import db
 from crm.models import ApiKey, Contact
 from crm.services import api_keys
-from events_api import make_event
 
 
 def main() -> None:

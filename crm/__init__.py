@@ -29,9 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     web_security.init_app(app)
 
     from crm import models  # noqa: F401  (registers the tables)
-    from crm.services import lead_rows  # noqa: F401  (its flush hook keeps lead rows in step)
     from crm.blueprints import register_blueprints
     from crm.cli import register_commands
+    from crm.services import lead_rows  # noqa: F401  (its flush hook keeps lead rows in step)
     from crm.template_helpers import register_template_helpers
 
     register_blueprints(app)

@@ -1,12 +1,12 @@
 """The one source of "now" (naive UTC), so tests can move time without sleeping."""
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
 
 
 def now() -> datetime:
-    return _frozen if _frozen is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+    return _frozen if _frozen is not None else datetime.now(UTC).replace(tzinfo=None)
 
 
 @contextmanager

@@ -2,19 +2,19 @@
 import random
 from array import array
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 
 from faker import Faker
 from sqlalchemy import DateTime, func, select, text, update
 from tqdm import tqdm
 
 from crm import clock, demo_leads, demo_ui
-from crm.services import lead_rows
 from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
 from crm.models import values as v
+from crm.services import lead_rows
 
 PASSWORD = "demo1234"
 ZIPS = ["33602", "33603", "33604", "33606", "33609", "33611", "33612", "33614", "33618", "33629"]

@@ -1,7 +1,6 @@
 """Jinja filters and globals shared by every template."""
 from datetime import datetime
 from urllib.parse import urlencode
-
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request

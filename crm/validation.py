@@ -1,6 +1,6 @@
 """Input checks shared by forms and the events API."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from wtforms.validators import Length
 
@@ -69,7 +69,7 @@ def event_time_error(body) -> dict[str, str] | None:
     except ValueError:
         return None  # the parser names the format it wants
     try:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+        moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
     except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first representable moment
         moment = datetime.min
     if moment < EARLIEST_EVENT:

@@ -11,6 +11,7 @@ from crm import clock, worker
 from crm.extensions import db
 from crm.models import AccountToken, AppointmentOffer, Office, OutboxMessage, ServiceZip, User, ZipSponsorship
 from crm.services import delivery, offers, passwords, settings
+
 from events_support import free_port, smtp_server, text_part
 
 NEW_PASSWORD = "correct horse battery"

@@ -17,6 +17,7 @@ from crm import clock, worker
 from crm.extensions import db
 from crm.models import Lead, LeadFlowRule, OutboxMessage, ZipSponsorship
 from crm.services import alerts, api_keys, delivery, outbox
+
 from events_support import EventsApi, event, free_port, html_part, person, smtp_server, text_part
 
 NOW = datetime(2026, 11, 21, 18, 30)

@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from crm.services import delivery
+
 from events_support import free_port, smtp_server, text_part
 
 pytestmark = pytest.mark.browser

@@ -12,6 +12,7 @@ from crm import worker
 from crm.extensions import db
 from crm.models import User
 from crm.services import api_keys, outbox
+
 from events_support import basic_auth, event, free_port, smtp_server, text_part
 
 pytestmark = pytest.mark.browser

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, Contact, OutboxMessage
 from crm.services import settings
+
 from conftest import sign_in_on, wait_until
 
 pytestmark = pytest.mark.browser

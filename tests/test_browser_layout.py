@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, Note
 from crm.services import manage, requests, settings
+
 from conftest import sign_in_on
 from referral_helpers import convert, give_territory
 

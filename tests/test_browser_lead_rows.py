@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from crm import clock
 from crm.extensions import db
 from crm.services import contacts as contact_service
+
 from conftest import sign_in_on
 
 pytestmark = pytest.mark.browser

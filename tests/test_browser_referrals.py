@@ -11,6 +11,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact
 from crm.services import offers
+
 from conftest import sign_in_on
 from referral_helpers import give_territory
 

@@ -1,6 +1,7 @@
 """Contact Details (SPEC §3.3) and Add Lead (SPEC §3.4)."""
 
 import re
+
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, Lead
 from crm.services import contacts as contact_service

@@ -9,11 +9,22 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import (ActivityLog, ApiKey, Contact, ContactEmail, ContactPhone, IdempotencyRecord, Lead,
-                        LeadFlowRule, OutboxMessage, ServiceZip)
+from crm.models import (
+    ActivityLog,
+    ApiKey,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    IdempotencyRecord,
+    Lead,
+    LeadFlowRule,
+    OutboxMessage,
+    ServiceZip,
+)
 from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
 from crm.services import api_keys
 from crm.services.events import EVENT_TYPES
+
 from events_support import EventsApi, basic_auth, event, person
 
 

@@ -4,6 +4,7 @@ Offers count, compliance links and the bulk confirmation step."""
 from crm.extensions import db
 from crm.models import ActivityLog, AppointmentOffer, Contact
 from crm.services import manage
+
 from referral_helpers import convert, give_territory
 
 

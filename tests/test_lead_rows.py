@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from crm.extensions import db
 from crm.models import Contact, Lead
 from crm.services import api_keys, contacts, lead_rows, manage
+
 from events_support import EventsApi, event
 
 

@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
+from test_leads_screen import listed_names, listed_rows
 
 from crm import clock
 from crm.extensions import db
 from crm.models import ContactShare, SmartList
 from crm.services import api_keys
 from crm.services import contacts as contact_service
+
 from events_support import EventsApi, event
-from test_leads_screen import listed_names, listed_rows
 
 NOW = datetime(2026, 11, 18, 15, 0)
 

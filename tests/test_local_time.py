@@ -14,6 +14,7 @@ from crm.extensions import db
 from crm.models import AppointmentOffer, LeadFlowRule, Office, OutboxMessage, ServiceZip
 from crm.services import alerts, api_keys, local_time
 from crm.services import contacts as contact_service
+
 from events_support import EventsApi, event
 
 NEW_YORK, LOS_ANGELES, LONDON = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles"), ZoneInfo("Europe/London")

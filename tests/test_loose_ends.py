@@ -15,6 +15,7 @@ from crm.models import Contact, LeadFlowRule, OutboxMessage, ServiceZip
 from crm.models.values import REFERRAL_TABS
 from crm.services import api_keys, offers, outbox, settings, update_requests
 from crm.wording import plural
+
 from events_support import EventsApi, event, person
 
 START = datetime(2030, 3, 1, 9, 0)

@@ -5,8 +5,18 @@ import pytest
 
 from crm import clock
 from crm.extensions import db
-from crm.models import (ActionPlan, ActionPlanTask, ActivityLog, AppointmentOffer, Contact, ContactShare, Lead,
-                        ManageRequest, OutboxMessage, ServiceZip)
+from crm.models import (
+    ActionPlan,
+    ActionPlanTask,
+    ActivityLog,
+    AppointmentOffer,
+    Contact,
+    ContactShare,
+    Lead,
+    ManageRequest,
+    OutboxMessage,
+    ServiceZip,
+)
 from crm.services import manage, settings
 from crm.worker import run_once
 

@@ -11,6 +11,7 @@ from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, OutboxMessage
 from crm.services import contacts as contact_service
 from crm.services import masking, offers
+
 from referral_helpers import convert, give_territory
 
 PHONE, EMAIL, ZIP = "(813) 555-0142", "zq.private77@example.com", "33602"

@@ -2,7 +2,7 @@
 moving the offer on (test clock, run by the worker), `Unclaimed`, refusals that are logged and change
 nothing, rebroadcast, and the atomic claim under real concurrent HTTP requests."""
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,7 @@ from crm import clock, worker
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, OfferRecipient, OutboxMessage
 from crm.services import manage, offers, settings
+
 from referral_helpers import HttpUser, convert, give_territory, routing_actions
 
 ZIP = "33602"
@@ -83,7 +84,7 @@ def test_conversion_offers_the_first_agent_by_email_and_text(login_as, users, le
     offer = db.session.scalar(db.select(AppointmentOffer).where(AppointmentOffer.contact_id == lead.id))
     entered_in_office_zone = datetime.combine(tomorrow.date(), time(10, 30), ZoneInfo("America/New_York"))
     assert (offer.status, offer.mode) == ("Open", "sequential")
-    assert offer.appointment_at == entered_in_office_zone.astimezone(timezone.utc).replace(tzinfo=None)
+    assert offer.appointment_at == entered_in_office_zone.astimezone(UTC).replace(tzinfo=None)
     assert [(r.user.email, r.status) for r in offer.recipients] == [
         ("agent2@demo.test", "Offered"), ("agent@demo.test", "Waiting")]
     assert offer.recipients[0].expires_at - offer.recipients[0].offered_at == timedelta(minutes=30)

@@ -12,8 +12,9 @@ import pytest
 
 from crm.extensions import db
 from crm.services import api_keys
-from events_support import basic_auth, event, free_port, person
+
 from conftest import wait_until
+from events_support import basic_auth, event, free_port, person
 
 REPO = Path(__file__).resolve().parent.parent
 BURST = 50

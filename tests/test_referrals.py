@@ -7,8 +7,7 @@ import pytest
 
 from crm import clock, worker
 from crm.extensions import db
-from crm.models import (ActivityLog, AppointmentOffer, Contact, ContactShare, OutboxMessage, ServiceZip,
-                        ZipSponsorship)
+from crm.models import ActivityLog, AppointmentOffer, Contact, ContactShare, OutboxMessage, ServiceZip, ZipSponsorship
 from crm.models.values import REFERRAL_TABS
 from crm.services import referrals, settings
 

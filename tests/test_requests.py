@@ -8,6 +8,7 @@ from http.cookiejar import CookieJar
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, ManageRequest, Note
 from crm.services import contacts as contact_service
+
 from conftest import PASSWORD
 
 

@@ -77,6 +77,7 @@ PERSON_LOCK = 1  # PostgreSQL: the advisory lock on the person's emails and phon
 @pytest.fixture
 def events_api(app, users):
     from crm.services import action_plans, api_keys, settings
+
     from events_support import EventsApi
 
     plan = action_plans.create_plan("Website follow-up")

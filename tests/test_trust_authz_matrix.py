@@ -11,9 +11,18 @@ import pytest
 from flask import url_for
 
 from crm.extensions import db
-from crm.models import (ActionPlan, ActionPlanTask, ContactImport, ContactShare, ContactTask, LeadFlowRule, SmartList,
-                        WebhookSubscription)
+from crm.models import (
+    ActionPlan,
+    ActionPlanTask,
+    ContactImport,
+    ContactShare,
+    ContactTask,
+    LeadFlowRule,
+    SmartList,
+    WebhookSubscription,
+)
 from crm.services import action_plans, api_keys, outbox, requests, trash, webhooks
+
 from referral_helpers import convert, give_territory
 
 ROLES = ("agent", "concierge", "manager", "broker")

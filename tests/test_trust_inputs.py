@@ -8,6 +8,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import Contact
 from crm.services import api_keys
+
 from events_support import EventsApi, event
 
 BIG_IDS = [str(2 ** 31), str(2 ** 63), str(2 ** 64 + 1), "9" * 40]

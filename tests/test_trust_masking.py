@@ -1,8 +1,9 @@
 """Masking by the zip the lead arrived with (SPEC §4.2): no edit of the address unmasks a contact."""
 from crm.extensions import db
 from crm.models import Contact
-from crm.services import contacts as contact_service
 from crm.services import api_keys, masking
+from crm.services import contacts as contact_service
+
 from events_support import EventsApi, event
 from referral_helpers import give_territory
 

@@ -7,6 +7,7 @@ from crm.extensions import db
 from crm.models import SignInFailure
 from crm.safe_redirect import safe_path
 from crm.services import sessions
+
 from conftest import PASSWORD, WebClient
 
 

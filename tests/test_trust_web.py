@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from crm import create_app
 from crm.services import settings
+
 from conftest import sign_in_on
 
 

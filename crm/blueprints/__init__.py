@@ -17,20 +17,20 @@ def require_login():
 
 
 def register_blueprints(app: Flask) -> None:
-    from crm.blueprints.auth import bp as auth_bp
-    from crm.blueprints.contacts import bp as contacts_bp
-    from crm.blueprints.settings import bp as settings_bp
-    from crm.blueprints.requests import bp as requests_bp
-    from crm.blueprints.manage import bp as manage_bp
-    from crm.blueprints.export import bp as export_bp
     from crm.blueprints.api import bp as api_bp
+    from crm.blueprints.auth import bp as auth_bp
+    from crm.blueprints.concierge import bp as concierge_bp
+    from crm.blueprints.contacts import bp as contacts_bp
+    from crm.blueprints.dashboard import bp as dashboard_bp
+    from crm.blueprints.export import bp as export_bp
+    from crm.blueprints.imports import bp as imports_bp
+    from crm.blueprints.manage import bp as manage_bp
+    from crm.blueprints.offers import bp as offers_bp
     from crm.blueprints.preferences import bp as preferences_bp
     from crm.blueprints.referrals import bp as referrals_bp
-    from crm.blueprints.concierge import bp as concierge_bp
-    from crm.blueprints.offers import bp as offers_bp
-    from crm.blueprints.dashboard import bp as dashboard_bp
+    from crm.blueprints.requests import bp as requests_bp
+    from crm.blueprints.settings import bp as settings_bp
     from crm.blueprints.webhooks import bp as webhooks_bp
-    from crm.blueprints.imports import bp as imports_bp
 
     app.before_request(require_login)
     app.register_blueprint(auth_bp)

@@ -1,7 +1,7 @@
 """All models, imported here so Flask-Migrate and the app see one metadata."""
 from crm.models.api import ApiKey, ApiRateWindow, IdempotencyRecord
-from crm.models.imports import ContactImport, ImportedRecord, ImportSkippedRow
 from crm.models.contact import ActivityLog, Contact, ContactEmail, ContactPhone, ContactShare, Lead, Note
+from crm.models.imports import ContactImport, ImportedRecord, ImportSkippedRow
 from crm.models.org import AccountToken, Office, ServiceZip, SignInFailure, User, ZipSponsorship
 from crm.models.outbox import OutboxMessage
 from crm.models.plans import ActionPlan, ActionPlanTask, ContactTask

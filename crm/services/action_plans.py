@@ -7,8 +7,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
-from sqlalchemy import (ColumnElement, Date, Integer, String, and_, bindparam, case, cast, delete, exists, false,
-                        func, insert, literal, select, true)
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 
 from crm import clock
 from crm.extensions import db

@@ -12,7 +12,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -21,8 +21,7 @@ from sqlalchemy.orm import aliased
 
 from crm import clock
 from crm.extensions import db
-from crm.models import (ActionPlan, ActionPlanTask, Contact, ContactEmail, ContactPhone, Lead, LeadFlowRule,
-                        User)
+from crm.models import ActionPlan, ActionPlanTask, Contact, ContactEmail, ContactPhone, Lead, LeadFlowRule, User
 from crm.models.values import INQUIRY_TYPES
 from crm.services import action_plans, activity, alerts, contacts, lead_rows, masking, routing, settings, webhooks
 from crm.validation import is_email, is_phone
@@ -196,7 +195,7 @@ def _read_timestamp(reader: _Reader, body: dict) -> datetime:
     except ValueError:
         reader.fail("occurredAt", "occurredAt must be an ISO 8601 date and time, like 2026-11-21T18:02:00Z.")
         return clock.now()
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _read_values(reader: _Reader, person: dict, key: str, check, what: str, max_length: int) -> list[str]:

@@ -7,10 +7,10 @@ a masked value never reaches Python. Text that a spreadsheet would run as a form
 """
 import csv
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Callable, Iterator
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, update
 

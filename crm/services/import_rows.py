@@ -17,8 +17,17 @@ from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
-from crm.models import (ActivityLog, Contact, ContactEmail, ContactImport, ContactPhone, ContactTask,
-                        ImportedRecord, Lead, User)
+from crm.models import (
+    ActivityLog,
+    Contact,
+    ContactEmail,
+    ContactImport,
+    ContactPhone,
+    ContactTask,
+    ImportedRecord,
+    Lead,
+    User,
+)
 from crm.services import action_plans, contacts, routing, settings, webhooks
 
 

@@ -30,8 +30,8 @@ from crm.extensions import db
 from crm.models import Contact, ContactImport, ImportedRecord, ImportSkippedRow, Lead, User
 from crm.models.values import CONTACT_TYPES, INQUIRY_TYPES
 from crm.services import contacts, events
-from crm.services.import_rows import ChunkWriter
 from crm.services.errors import FieldError
+from crm.services.import_rows import ChunkWriter
 from crm.validation import is_email, is_phone
 
 MAX_BYTES = 100 * 1024 * 1024

@@ -4,7 +4,7 @@ range, an appointment's date and time) is turned into UTC here.
 
 A reader's zone: their own choice in Preferences, else their office's, else the default.
 """
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -41,12 +41,12 @@ def appointment_zone(contact: Contact, concierge: User) -> ZoneInfo:
 
 
 def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.replace(tzinfo=timezone.utc).astimezone(zone)
+    return moment.replace(tzinfo=UTC).astimezone(zone)
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """A wall-clock time in `zone` as naive UTC (a time skipped or repeated by DST: its first meaning)."""
-    return local.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def display(moment: datetime | None, zone: ZoneInfo) -> str:

@@ -6,7 +6,7 @@ until it expires, and a stolen database holds no usable link.
 """
 import hashlib
 import secrets
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -28,7 +28,7 @@ class ClockSigner(TimestampSigner):
     """Timestamps from the app clock, so expiry follows `clock` (and tests can move time)."""
 
     def get_timestamp(self) -> int:
-        return int(clock.now().replace(tzinfo=timezone.utc).timestamp())
+        return int(clock.now().replace(tzinfo=UTC).timestamp())
 
 
 def _serializer() -> URLSafeTimedSerializer:

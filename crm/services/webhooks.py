@@ -13,7 +13,7 @@ import socket
 import urllib.error
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -220,7 +220,7 @@ def send(message: OutboxMessage) -> None:
     except WebhookError as error:
         raise Refused(str(error)) from None
     headers = signed_headers(delivery.subscription.secret, delivery.webhook_id, message.body_text,
-                             datetime.now(timezone.utc))
+                             datetime.now(UTC))
     request = urllib.request.Request(delivery.subscription.url, data=message.body_text.encode(), method="POST",
                                      headers=headers)
     try:

@@ -3,8 +3,18 @@ the worker import with a progress bar (htmx polling), cancel, undo, and the skip
 import json
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from crm import clock

@@ -17,7 +17,11 @@ def index():
     return render_template("settings/index.html")
 
 
-from crm.blueprints.settings import controls  # noqa: E402,F401  (action plans, permissions, trash)
-from crm.blueprints.settings import api_keys, lead_flow, notifications  # noqa: E402,F401  (events API, routing, outbox)
-from crm.blueprints.settings import territories  # noqa: E402,F401  (zips, sponsorships, claim window)
-from crm.blueprints.settings import accounts  # noqa: E402,F401  (users, offices, source values)
+from crm.blueprints.settings import (  # noqa: E402,F401  (events API, routing, outbox)
+    accounts,  # noqa: E402,F401  (users, offices, source values)
+    api_keys,
+    controls,  # noqa: E402,F401  (action plans, permissions, trash)
+    lead_flow,
+    notifications,
+    territories,  # noqa: E402,F401  (zips, sponsorships, claim window)
+)
