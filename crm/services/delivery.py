@@ -14,6 +14,7 @@ that died mid-send gives its messages back when the lease runs out.
 
 Without CRM_SMTP_URL (CRM_SMS_URL) messages are printed to the console and marked `logged`.
 """
+import contextlib
 import json
 import smtplib
 import ssl
@@ -199,10 +200,8 @@ class SmtpSender:
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection: nothing left to do
                 self.connection.quit()
-            except Exception:  # closing a broken connection: nothing left to do
-                pass
             self.connection = None
 
 

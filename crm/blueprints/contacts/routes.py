@@ -88,14 +88,16 @@ def _timeline_page(contact, before_id: int | None = None) -> dict:
     leads, more = contacts.leads_page(contact, before_id)
     can_see_info = masking.can_see_contact_info(current_user, contact)
     return dict(contact=contact, leads=leads, can_see_info=can_see_info,
-                more_leads_url=url_for("contacts.more_leads", contact_id=contact.id, before=leads[-1].id) if more else None,
+                more_leads_url=(url_for("contacts.more_leads", contact_id=contact.id, before=leads[-1].id)
+                                if more else None),
                 message_for=lambda text: masking.text_for(current_user, contact, text, can_see_info))
 
 
 def _log_page(contact, before_id: int | None = None) -> dict:
     entries, more = activity.entries_page(contact, before_id)
     return dict(log=masking.log_for(current_user, contact, entries),
-                more_log_url=url_for("contacts.more_log", contact_id=contact.id, before=entries[-1].id) if more else None)
+                more_log_url=(url_for("contacts.more_log", contact_id=contact.id, before=entries[-1].id)
+                              if more else None))
 
 
 def _detail_context(contact, editing: str | None = None, form=None) -> dict:
