@@ -86,8 +86,8 @@ def contact_field(name: str):
 
 
 def section_form(field_names: list[str], **kwargs) -> FlaskForm:
-    form_class = type("SectionForm", (FlaskForm,), {name: contact_field(name) for name in field_names})
-    form_class.submit = SubmitField("Save")
+    fields = {name: contact_field(name) for name in field_names}
+    form_class = type("SectionForm", (FlaskForm,), {**fields, "submit": SubmitField("Save")})
     return form_class(**kwargs)
 
 

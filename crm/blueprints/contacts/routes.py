@@ -1,7 +1,9 @@
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from crm import hx
 from crm.blueprints.contacts import bp
@@ -50,7 +52,7 @@ def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
     return url_for("contacts.index") + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: list[str] = ()):
+def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Sequence[str] = ()):
     """The page, or for htmx only its results; what only the whole page shows is computed lazily."""
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
     body = hx.render_page(
@@ -119,7 +121,7 @@ def detail(contact_id: int):
     return render_template("contacts/detail.html", **_detail_context(contact))
 
 
-def _more(contact_id: int, block: str, page) -> str | Response:
+def _more(contact_id: int, block: str, page) -> str | WerkzeugResponse:
     """The next page of a Contact Details list, for its load-on-scroll sentinel (a plain visit gets the page)."""
     contact = _visible_contact_or_404(contact_id)
     if not hx.is_partial_request():
