@@ -41,7 +41,7 @@ def contact_with_leads() -> int:
     db.session.execute(insert(ActivityLog), [
         dict(contact_id=contact.id, lead_id=lead_id, category="routing", action="Routed",
              detail="Viewed Property from an existing contact: went to its owner.", created_at=moment)
-        for lead_id, moment in zip(lead_ids, moments)])
+        for lead_id, moment in zip(lead_ids, moments, strict=True)])
     contact.lead_count, contact.last_inquiry_at, contact.last_inquiry_type = LEADS, now, "Viewed Property"
     db.session.commit()
     return contact.id

@@ -84,7 +84,8 @@ def main() -> None:
         print(f"status {stored.status}: {stored.rows_created:,} created, {stored.rows_matched:,} matched, "
               f"{stored.rows_skipped:,} skipped")
         verdict = "OK" if elapsed < TARGET_SECONDS else "MISSED"
-        print(f"time: {elapsed:.1f} s (target < {TARGET_SECONDS} s: {verdict})  rate: {args.rows / elapsed:,.0f} rows/s")
+        print(f"time: {elapsed:.1f} s (target < {TARGET_SECONDS} s: {verdict})  "
+              f"rate: {args.rows / elapsed:,.0f} rows/s")
         print("RSS by rows done: " + ", ".join(f"{done:,}: {mb:.0f} MB" for done, mb in samples))
 
 

@@ -114,7 +114,7 @@ def plot(results: dict) -> None:
         for group, key, label in series:
             points = [(size, by_size[str(size)][group][key]) for size in sizes if group in by_size[str(size)]]
             if points:
-                axis.plot(*zip(*points), marker="o", label=f"{label} ({database})")
+                axis.plot(*zip(*points, strict=True), marker="o", label=f"{label} ({database})")
     axis.axhline(100, color="grey", linestyle=":", label="events p99 target")
     axis.axhline(50, color="grey", linestyle="--", label="Contact Details p95 target")
     axis.set_xscale("log")

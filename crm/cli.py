@@ -1,4 +1,7 @@
-"""Flask commands of SPEC §6 (`demo`, `create-user`) and §8 (`backup`, `restore`); other areas add theirs to `register_commands`."""
+"""Flask commands of SPEC §6 (`demo`, `create-user`) and §8 (`backup`, `restore`).
+
+Other areas add theirs to `register_commands`.
+"""
 from pathlib import Path
 
 import click

@@ -41,7 +41,8 @@ def _users(fake: Faker) -> list[User]:
                           guaranteed_display=(n == 0)))
     users[0].set_password(PASSWORD)
     for user in users:
-        user.password_hash = users[0].password_hash  # one hash for the shared demo password (hashing is slow on purpose)
+        # one hash for the shared demo password (hashing is slow on purpose)
+        user.password_hash = users[0].password_hash
         user.phone = fake.numerify("555-###-####")
     db.session.add_all(users)
     db.session.flush()

@@ -1,4 +1,6 @@
 """Flask extensions, created unbound so the factory can attach them to any app."""
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. At run time it is `db.Model` (a subclass of Base that Flask-SQLAlchemy makes);
+# type checkers cannot see through that attribute, so they are told it is Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

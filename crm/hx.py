@@ -1,7 +1,8 @@
 """The one place that reads htmx's HX-* request headers and writes its response headers."""
 from urllib.parse import urlsplit
 
-from flask import Response, render_template, request
+from flask import Response, render_template
+from htmx_flask import request
 from jinja2_fragments.flask import render_block
 
 

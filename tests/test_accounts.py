@@ -192,7 +192,8 @@ def test_the_broker_cannot_deactivate_themselves(login_as, users):
 
 def test_the_broker_adds_and_renames_offices_with_their_time_zones(login_as, users):
     broker = login_as(users["broker"])
-    assert broker.post("/settings/offices", {"new-name": "Brandon", "new-time_zone": "America/Chicago"}).status_code == 302
+    response = broker.post("/settings/offices", {"new-name": "Brandon", "new-time_zone": "America/Chicago"})
+    assert response.status_code == 302
     brandon = db.session.scalar(select(Office).where(Office.name == "Brandon"))
     assert brandon.time_zone == "America/Chicago"
     renamed = broker.post(f"/settings/offices/{brandon.id}", {f"office-{brandon.id}-name": "Brandon East",

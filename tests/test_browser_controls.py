@@ -133,7 +133,8 @@ def test_an_agent_downloads_a_csv_with_chosen_columns(page, users, make_contact)
         dialog.get_by_role("button", name="Download").click()
     download = download_info.value
     assert download.suggested_filename.startswith("leads-") and download.suggested_filename.endswith(".csv")
-    text = open(download.path(), encoding="utf-8").read()
+    with open(download.path(), encoding="utf-8") as downloaded:
+        text = downloaded.read()
     assert text.startswith("\ufeff")
     assert list(csv.reader(io.StringIO(text[1:]))) == [
         ["Name", "Email", "Priority"], ["Hattie Hot", "XXX", "Hot"], ["Owen Own", "owen@example.com", "Hot"]]

@@ -26,7 +26,8 @@ OVERFLOW_REPORT = """() => {
   return [...document.querySelectorAll('body *')]
     .filter(el => el.getBoundingClientRect().right > width + 1)
     .filter(el => !el.parentElement.closest('.table-wrap') && !el.closest('.visually-hidden'))
-    .slice(0, 8).map(el => el.tagName + '.' + el.className + '#' + el.id + ' ' + Math.round(el.getBoundingClientRect().right));
+    .slice(0, 8)
+    .map(el => el.tagName + '.' + el.className + '#' + el.id + ' ' + Math.round(el.getBoundingClientRect().right));
 }"""
 
 
@@ -44,7 +45,8 @@ def world(users, make_contact):
     agent, agent2 = users["agent"], users["agent2"]
     long_name = make_contact(agent, "Maximiliana-Evangelina", "Fitzgerald-Worthington-Smythe",
                              emails=["maximiliana.evangelina.fitzgerald.worthington@extremely-long-domain.example"],
-                             phones=["(813) 555-0142"], zip="33602", street="12345 Northwest Bayshore Boulevard Apt 1207",
+                             phones=["(813) 555-0142"], zip="33602",
+                             street="12345 Northwest Bayshore Boulevard Apt 1207",
                              city="Tampa", created_by=agent)
     offered = make_contact(None, "Olga", "Offer", phones=["813-555-0199"], zip="33602", street="9 Palm Ave",
                            city="Tampa", inquiry="Seller Inquiry")

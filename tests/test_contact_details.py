@@ -66,7 +66,8 @@ def test_agents_cannot_edit_lead_status_but_the_concierge_can(login_as, users, m
     assert agent.get(f"/contacts/{contact.id}/sections/lead_status/edit").status_code == 404
     assert agent.post(f"/contacts/{contact.id}/sections/lead_status", {"lead_status": "Inactive"}).status_code == 404
     concierge = login_as(users["concierge"])
-    assert concierge.post(f"/contacts/{contact.id}/sections/lead_status", {"lead_status": "Inactive"}).status_code == 302
+    response = concierge.post(f"/contacts/{contact.id}/sections/lead_status", {"lead_status": "Inactive"})
+    assert response.status_code == 302
     assert db.session.get(Contact, contact.id).lead_status == "Inactive"
 
 

@@ -19,7 +19,8 @@ def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
     assert db.session.scalar(select(func.count(ContactEmail.id))) == db.session.scalar(select(func.count(Contact.id)))
     assert db.session.scalar(select(func.count(ContactPhone.id))) >= 300
     mismatched = (select(Contact.id).join(Lead, Lead.contact_id == Contact.id).group_by(Contact.id)
-                  .having((func.count(Lead.id) != Contact.lead_count) | (func.max(Lead.occurred_at) != Contact.last_inquiry_at)))
+                  .having((func.count(Lead.id) != Contact.lead_count)
+                          | (func.max(Lead.occurred_at) != Contact.last_inquiry_at)))
     assert db.session.scalars(mismatched).all() == []
     assert db.session.scalar(select(func.count(Lead.id))) >= 1000
     assert db.session.scalar(select(User.id).where(User.email == "agent@demo.test")) is not None

@@ -96,7 +96,8 @@ def test_bulk_needs_a_chosen_action_and_a_confirmation(login_as, users, make_con
     ids = [c.id for c in contacts]
     manager = login_as(users["manager"])
     no_action = manager.post("/contacts/bulk", {"action": "", "contact_ids": ids}, htmx=True)
-    assert no_action.status_code == 422 and "Choose an action in “With selected” first." in no_action.get_data(as_text=True)
+    assert no_action.status_code == 422
+    assert "Choose an action in “With selected” first." in no_action.get_data(as_text=True)
     asked = manager.post("/contacts/bulk", {"action": "delete", "contact_ids": ids}, htmx=True)
     html = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "Delete 2 contacts? 2 contacts will go to the trash" in html
@@ -117,7 +118,8 @@ def test_the_concierge_converts_or_gives_up_from_contact_details(login_as, users
     assert "Convert to Appointment" not in login_as(users["agent"]).get(f"/contacts/{active.id}").get_data(as_text=True)
 
     blocked = concierge.get(f"/contacts/{inactive.id}").get_data(as_text=True)
-    assert '<button type="button" disabled aria-describedby="convert-blocked">Convert to Appointment</button>' in blocked
+    assert ('<button type="button" disabled aria-describedby="convert-blocked">Convert to Appointment</button>'
+            in blocked)
     assert "Only an Active lead can be converted: set its Lead Status to Active first." in blocked
     form = concierge.get(f"/concierge/{inactive.id}/convert").get_data(as_text=True)
     assert 'disabled aria-describedby="convert-blocked"' in form and "Only an Active lead can be converted" in form

@@ -64,7 +64,8 @@ def test_an_agent_exports_only_visible_contacts_with_xxx_where_the_screen_masks(
     agent = login_as(users["agent"])
     assert "XXX" in agent.get(f"/contacts/{masked.id}").get_data(as_text=True)
 
-    response = agent.get(f"/contacts/export.csv?{_query('name', 'email', 'phone', 'loan_officer_email', order_by='name', order='asc')}")
+    query = _query("name", "email", "phone", "loan_officer_email", order_by="name", order="asc")
+    response = agent.get(f"/contacts/export.csv?{query}")
     body = response.get_data(as_text=True)
     assert _rows(response) == [["Name", "Email", "Phone", "Loan Officer Email"],
                                ["Masked Mary", "XXX", "XXX", "XXX"],
@@ -108,8 +109,9 @@ def test_one_row_per_lead_within_the_date_range(login_as, users, make_contact):
         contact_service.record_lead(contact, inquiry, occurred_at=datetime(2026, 2, day, 12), mls_number=f"T{day}")
     db.session.commit()
     rows = _rows(login_as(users["manager"]).get(
-        f"/contacts/export.csv?{_query('name', 'inquiry_type', 'lead_date', 'mls_number', rows='lead', order_by='lead_date', order='asc')}"
-        "&from=2026-02-05&to=2026-02-20"))
+        "/contacts/export.csv?"
+        + _query("name", "inquiry_type", "lead_date", "mls_number", rows="lead", order_by="lead_date", order="asc")
+        + "&from=2026-02-05&to=2026-02-20"))
     assert rows == [["Name", "Inquiry Type", "Lead Date", "MLS Number"],
                     ["Lena Leads", "Showing Request", "Feb 10, 2026 7:00 AM EST", "T10"],  # the viewer's zone
                     ["Lena Leads", "Property Inquiry", "Feb 20, 2026 7:00 AM EST", "T20"]]
@@ -126,7 +128,8 @@ def test_bad_choices_come_back_with_a_message_and_no_file(login_as, users, make_
         ("rows=contact", "Choose at least one column."),
         (_query("name") + "&from=2026-03-10&to=2026-03-01", "The end date is before the start date."),
         (_query("name") + "&from=03/01/2026", "Enter a date as YYYY-MM-DD."),
-        (_query("name", "inquiry_type", rows="contact"), "Lead columns (Inquiry Type, Lead Date, …) need one row per lead."),
+        (_query("name", "inquiry_type", rows="contact"),
+         "Lead columns (Inquiry Type, Lead Date, …) need one row per lead."),
         (_query("name", order_by="password"), "Choose a sort field from the list."),
         (_query("name", order="sideways"), "Choose Ascending or Descending."),
     ]

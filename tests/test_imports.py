@@ -77,7 +77,8 @@ def test_a_follow_up_boss_export_is_mapped_previewed_and_imported(users, broker_
     assert (stored.status, stored.rows_done, stored.rows_created, stored.rows_matched, stored.rows_skipped) == \
         ("Done", 6, 1, 2, 3)
     ana = db.session.scalars(select(Contact).where(Contact.first_name == "Ana")).one()
-    assert (ana.owner_id, ana.lead_count, ana.zip, ana.created_by_id) == (users["agent"].id, 2, "33602", users["broker"].id)
+    assert ((ana.owner_id, ana.lead_count, ana.zip, ana.created_by_id)
+            == (users["agent"].id, 2, "33602", users["broker"].id))
     db.session.refresh(existing)
     assert existing.owner_id == users["agent2"].id and existing.lead_count == 2  # matched: gets the lead, keeps owner
     assert _count(ImportedRecord) == 3

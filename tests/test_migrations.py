@@ -9,7 +9,8 @@ from crm.extensions import db
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": fulltext.include_object})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": fulltext.include_object})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

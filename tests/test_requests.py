@@ -29,7 +29,8 @@ def test_agent_delete_request_approved_moves_the_contact_to_the_trash_and_the_br
     asked = agent.post(f"/contacts/{contact.id}/manage/delete", htmx=True)
     assert asked.status_code == 200 and asked.headers["HX-Redirect"] == f"/contacts/{contact.id}"
     assert _pending(contact).kind == "Delete"
-    assert "Your Delete request is waiting for a manager." in agent.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    page = agent.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert "Your Delete request is waiting for a manager." in page
     leads_row = agent.get("/contacts").get_data(as_text=True)
     assert re.search(rf'<a href="/contacts/{contact.id}#lead-\d+">.*?Delete.*?</tr>', leads_row, re.S)
 

@@ -2,6 +2,7 @@
 hour apart for at least three days, then marks the message failed, shows it on the notification
 log and emails the broker once mail works again; a crashed send is re-sent with the same Message-ID."""
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_a_five_hour_outage_loses_nothing(users, smtp_port):
         message_id = _queue()
         attempts = _retry_through_outage(message_id, timedelta(hours=5))
         assert db.session.get(OutboxMessage, message_id).status == "queued"
-        assert max(later - earlier for earlier, later in zip(attempts, attempts[1:])) <= timedelta(hours=1)
+        assert max(later - earlier for earlier, later in pairwise(attempts)) <= timedelta(hours=1)
         clock.advance(db.session.get(OutboxMessage, message_id).next_attempt_at - clock.now())
         with smtp_server(smtp_port) as mailbox:
             delivery.deliver_outbox()
@@ -60,7 +61,7 @@ def test_after_three_days_the_message_fails_and_the_broker_is_told_once_mail_wor
         failed = db.session.get(OutboxMessage, message_id)
         assert failed.status == "failed"
         assert attempts[-1] - NOW >= timedelta(days=3)
-        assert max(later - earlier for earlier, later in zip(attempts, attempts[1:])) <= timedelta(hours=1)
+        assert max(later - earlier for earlier, later in pairwise(attempts)) <= timedelta(hours=1)
         assert len(attempts) == delivery.ATTEMPTS_BEFORE_FAILING + 1
 
         page = login_as(users["broker"]).get("/settings/notifications").get_data(as_text=True)

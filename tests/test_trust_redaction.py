@@ -29,7 +29,8 @@ def phones(draw):
 
 emails = st.builds(lambda local, domain, tld: f"{local}@{domain}.{tld}",
                    st.from_regex(r"[a-z][a-z0-9]{2,10}(\.[a-z0-9]{1,6})?", fullmatch=True),
-                   st.from_regex(r"[a-z][a-z0-9-]{1,10}[a-z0-9]", fullmatch=True), st.sampled_from(["com", "net", "co.uk"]))
+                   st.from_regex(r"[a-z][a-z0-9-]{1,10}[a-z0-9]", fullmatch=True),
+                   st.sampled_from(["com", "net", "co.uk"]))
 
 
 @st.composite

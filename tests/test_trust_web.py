@@ -16,7 +16,8 @@ def strict_page(browser, live_server):
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and page.violations.append(message.text))
+    page.on("console",
+            lambda message: "Content Security Policy" in message.text and page.violations.append(message.text))
     yield page
     context.close()
 

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func, select
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from crm import clock
 from crm.extensions import db
@@ -80,7 +80,7 @@ def test_events_are_signed_and_verify_with_the_same_package(users, receiver, log
     assert lead["data"]["lead"]["inquiryType"] == "Showing Request"
     headers = receiver.requests[0][0]
     assert headers["webhook-id"].startswith("msg_") and headers["webhook-signature"].startswith("v1,")
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook(webhooks.new_secret()).verify(receiver.requests[0][1], headers)
 
 

@@ -5,10 +5,10 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -19,7 +19,7 @@ class ApiKey(db.Model):
     revoked_at: Mapped[datetime | None]
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     __tablename__ = "idempotency_records"
     id: Mapped[int] = mapped_column(primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
@@ -31,7 +31,7 @@ class IdempotencyRecord(db.Model):
     __table_args__ = (UniqueConstraint("api_key_id", "key"),)
 
 
-class ApiRateWindow(db.Model):
+class ApiRateWindow(Model):
     """Requests counted per key per minute, in the database so every process shares it."""
     __tablename__ = "api_rate_windows"
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)

@@ -5,14 +5,14 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
 def _zip_at_creation(context) -> str | None:
     return context.get_current_parameters().get("zip")
 
 
-class Contact(db.Model):
+class Contact(Model):
     """A consumer, also the referral its owner works (lead type, referral status, action plan)."""
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +95,7 @@ class Contact(db.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class ContactEmail(db.Model):
+class ContactEmail(Model):
     __tablename__ = "contact_emails"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
@@ -103,7 +103,7 @@ class ContactEmail(db.Model):
     contact: Mapped[Contact] = relationship(back_populates="emails")
 
 
-class ContactPhone(db.Model):
+class ContactPhone(Model):
     __tablename__ = "contact_phones"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
@@ -112,7 +112,7 @@ class ContactPhone(db.Model):
     contact: Mapped[Contact] = relationship(back_populates="phones")
 
 
-class ContactShare(db.Model):
+class ContactShare(Model):
     """Another agent the owner shared the contact with (Contact Status `Shared`)."""
     __tablename__ = "contact_shares"
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
@@ -120,7 +120,7 @@ class ContactShare(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class Lead(db.Model):
+class Lead(Model):
     """One action a consumer took (SPEC §2): five showing requests are five leads."""
     __tablename__ = "leads"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,7 +187,7 @@ class Lead(db.Model):
     )
 
 
-class Note(db.Model):
+class Note(Model):
     """A private note: only its author ever sees it (SPEC §4.1)."""
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,7 +199,7 @@ class Note(db.Model):
     __table_args__ = (Index("ix_notes_contact_author", "contact_id", "author_id"),)
 
 
-class ActivityLog(db.Model):
+class ActivityLog(Model):
     """Who did what and when; category `routing` entries form the routing log."""
     __tablename__ = "activity_log"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class ContactImport(db.Model):
+class ContactImport(Model):
     __tablename__ = "contact_imports"
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -39,7 +39,7 @@ class ContactImport(db.Model):
     assign_to = relationship("User", foreign_keys=[assign_to_id])
 
 
-class ImportedRecord(db.Model):
+class ImportedRecord(Model):
     """A lead an import added, and whether it created the lead's contact."""
     __tablename__ = "imported_records"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +51,7 @@ class ImportedRecord(db.Model):
     __table_args__ = (Index("ix_imported_records_import_contact", "import_id", "contact_id"),)
 
 
-class ImportSkippedRow(db.Model):
+class ImportSkippedRow(Model):
     __tablename__ = "import_skipped_rows"
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("contact_imports.id", ondelete="CASCADE"), index=True)

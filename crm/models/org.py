@@ -7,12 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 DEFAULT_TIME_ZONE = "America/New_York"
 
 
-class Office(db.Model):
+class Office(Model):
     __tablename__ = "offices"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -20,7 +20,7 @@ class Office(db.Model):
                                            server_default=DEFAULT_TIME_ZONE)  # an IANA name (SPEC §3.9)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -63,21 +63,21 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class ServiceZip(db.Model):
+class ServiceZip(Model):
     """A zip code an agent serves: eligibility for appointment offers (SPEC §4.3)."""
     __tablename__ = "service_zips"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
 
 
-class ZipSponsorship(db.Model):
+class ZipSponsorship(Model):
     """A zip code an agent sponsors: unmasks contacts there and ranks first (SPEC §4.2, §4.3)."""
     __tablename__ = "zip_sponsorships"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
 
 
-class AccountToken(db.Model):
+class AccountToken(Model):
     """An invitation or password-reset link (SPEC §3.8): one use, expiring, only its hash stored."""
     __tablename__ = "account_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +91,7 @@ class AccountToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """One failed sign-in, kept 15 minutes for throttling (SPEC §8); in the database so that every
     process sees the same count."""
     __tablename__ = "sign_in_failures"

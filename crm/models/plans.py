@@ -5,10 +5,10 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class ActionPlan(db.Model):
+class ActionPlan(Model):
     __tablename__ = "action_plans"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -18,7 +18,7 @@ class ActionPlan(db.Model):
         back_populates="plan", order_by="ActionPlanTask.position", cascade="all, delete-orphan")
 
 
-class ActionPlanTask(db.Model):
+class ActionPlanTask(Model):
     __tablename__ = "action_plan_tasks"
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("action_plans.id", ondelete="CASCADE"), index=True)
@@ -30,7 +30,7 @@ class ActionPlanTask(db.Model):
     plan: Mapped[ActionPlan] = relationship(back_populates="tasks")
 
 
-class ContactTask(db.Model):
+class ContactTask(Model):
     """A plan task as scheduled for one referral; done when ticked on Contact Details."""
     __tablename__ = "contact_tasks"
     id: Mapped[int] = mapped_column(primary_key=True)

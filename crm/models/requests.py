@@ -5,10 +5,10 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class ManageRequest(db.Model):
+class ManageRequest(Model):
     __tablename__ = "manage_requests"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

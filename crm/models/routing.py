@@ -5,10 +5,10 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class LeadFlowRule(db.Model):
+class LeadFlowRule(Model):
     """Routes new contacts by source and/or zip to an agent; no match means round robin."""
     __tablename__ = "lead_flow_rules"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +21,7 @@ class LeadFlowRule(db.Model):
     assign_to = relationship("User")
 
 
-class AppointmentOffer(db.Model):
+class AppointmentOffer(Model):
     """A converted appointment offered to agents (SPEC §4.3); mode `rebroadcast` offers to all at once."""
     __tablename__ = "appointment_offers"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class AppointmentOffer(db.Model):
         back_populates="offer", order_by="OfferRecipient.rank", cascade="all, delete-orphan")
 
 
-class OfferRecipient(db.Model):
+class OfferRecipient(Model):
     """One agent's turn at an offer: Offered, Claimed, Declined, Expired or Waiting."""
     __tablename__ = "offer_recipients"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,12 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 NAME_MAX = 80
 
 
-class SmartList(db.Model):
+class SmartList(Model):
     __tablename__ = "smart_lists"
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
-from crm.extensions import db
+from crm.extensions import Model
 
 
-class WebhookSubscription(db.Model):
+class WebhookSubscription(Model):
     __tablename__ = "webhook_subscriptions"
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
@@ -26,7 +26,7 @@ class WebhookSubscription(db.Model):
         return self.event_types.split()
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event for one subscription; `message` carries it through the outbox."""
     __tablename__ = "webhook_deliveries"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 Status On Time, Late Task or Completed is derived from `Contact.plan_next_due_at` (the earliest
 open task) and `Contact.plan_completed_at`, so the Leads list filters and sorts on indexed columns.
 """
+import typing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
+    Table,
     and_,
     bindparam,
     case,
@@ -180,7 +182,8 @@ def _copy_tasks_statement(dialect: str):
     tasks = select(bindparam("contact_id", type_=Integer), ActionPlanTask.position, ActionPlanTask.kind,
                    ActionPlanTask.title, _deadline_sql(dialect, start_day, ActionPlanTask.due_days)
                    ).where(ActionPlanTask.plan_id == bindparam("plan_id"))
-    return insert(ContactTask.__table__).from_select(["contact_id", "position", "kind", "title", "due_at"], tasks)
+    return insert(typing.cast(Table, ContactTask.__table__)).from_select(
+        ["contact_id", "position", "kind", "title", "due_at"], tasks)
 
 
 def copy_plan_tasks(contact_id: int, plan_id: int, start: datetime) -> None:

@@ -1,5 +1,7 @@
 """The activity log: every action with who and when (SPEC §4.5); category `routing` is the routing log."""
-from sqlalchemy import insert, select
+from typing import cast
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import joinedload
 
 from crm import clock
@@ -19,7 +21,7 @@ def log(contact: Contact | None, actor: User | None, action: str, detail: str = 
     return entry
 
 
-INSERT_ENTRY = insert(ActivityLog.__table__)
+INSERT_ENTRY = insert(cast(Table, ActivityLog.__table__))
 
 
 def log_many(entries: list[dict]) -> None:

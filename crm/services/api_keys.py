@@ -5,8 +5,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import DateTime, bindparam, delete, func, literal, literal_column, null, select, true
+from sqlalchemy import (
+    ColumnClause,
+    CursorResult,
+    DateTime,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -53,7 +66,8 @@ def _claim_statement(dialect: str, with_idempotency_key: bool):
     if dialect == "postgresql":  # SET LOCAL synchronous_commit = off, as part of this statement
         no_flush_wait = select(func.set_config("synchronous_commit", "off", True).label("setting")).cte("no_flush_wait")
         key = key.join_from(ApiKey, no_flush_wait, true())
-    counted_key = literal_column("api_rate_windows.api_key_id")  # the upserted row's (no FROM of its own)
+    # the upserted row's (no FROM of its own)
+    counted_key: ColumnClause[Any] = literal_column("api_rate_windows.api_key_id")
     limit = select(ApiKey.rate_limit_per_minute).where(ApiKey.id == counted_key)
     replay = [select(column).where(IdempotencyRecord.api_key_id == counted_key,
                                    IdempotencyRecord.key == bindparam("idempotency_key")).scalar_subquery()
@@ -99,8 +113,9 @@ def seconds_to_next_window(now: datetime) -> int:
 def purge_old_records() -> int:
     """Worker job: forget finished rate windows and old idempotency answers."""
     now = clock.now()
-    windows = db.session.execute(delete(ApiRateWindow).where(ApiRateWindow.window_start < now - RATE_WINDOWS_KEPT))
-    answers = db.session.execute(delete(IdempotencyRecord)
-                                 .where(IdempotencyRecord.created_at < now - IDEMPOTENCY_RECORDS_KEPT))
+    windows = cast(CursorResult, db.session.execute(
+        delete(ApiRateWindow).where(ApiRateWindow.window_start < now - RATE_WINDOWS_KEPT)))
+    answers = cast(CursorResult, db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - IDEMPOTENCY_RECORDS_KEPT)))
     db.session.commit()
     return windows.rowcount + answers.rowcount

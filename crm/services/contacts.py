@@ -62,7 +62,7 @@ def create_contact(actor: User | None, emails=(), phones=(), **fields) -> Contac
     fields.setdefault("arrival_zip", fields.get("zip"))
     contact = Contact(created_by_id=actor.id if actor else None, search_text="", **fields)
     if contact.owner_id and not contact.office_id:
-        contact.office_id = db.session.get(User, contact.owner_id).office_id
+        contact.office_id = db.session.get_one(User, contact.owner_id).office_id
     for email in emails:
         add_email(contact, email)
     for phone in phones:

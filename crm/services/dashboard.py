@@ -154,7 +154,7 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
         .where(Lead.occurred_at >= start, Lead.occurred_at < end, Lead.inquiry_type.in_(IMMEDIATE_INQUIRIES),
                scope_condition(viewer, period)))
     overall = Speed("All agents", None, [], 0)
-    per_owner: dict[int, Speed] = {}
+    per_owner: dict[int | None, Speed] = {}
     for owner_id, owner_name, occurred_at, answered_at in rows:
         speed = per_owner.setdefault(owner_id, Speed(owner_name, owner_id, [], 0))
         for bucket in (overall, speed):

@@ -14,6 +14,7 @@ that died mid-send gives its messages back when the lease runs out.
 
 Without CRM_SMTP_URL (CRM_SMS_URL) messages are printed to the console and marked `logged`.
 """
+import contextlib
 import json
 import smtplib
 import ssl
@@ -22,10 +23,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 
 from crm import clock
 from crm.extensions import db
@@ -96,10 +98,11 @@ def _finish(message: OutboxMessage, **values) -> None:
 def _renew_lease(message: OutboxMessage) -> bool:
     """Before each send of a batch: the lease covers this send; False if another worker took it over."""
     renewed_until = clock.now() + LEASE
-    renewed = db.session.execute(update(OutboxMessage)
-                                 .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
-                                        OutboxMessage.locked_until == message.locked_until)
-                                 .values(locked_until=renewed_until).execution_options(synchronize_session=False))
+    renewed = cast(CursorResult, db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+               OutboxMessage.locked_until == message.locked_until)
+        .values(locked_until=renewed_until).execution_options(synchronize_session=False)))
     db.session.commit()
     if renewed.rowcount != 1:
         return False
@@ -166,6 +169,7 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        connection: smtplib.SMTP
         if s.implicit_tls:
             connection = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
         else:
@@ -199,10 +203,8 @@ class SmtpSender:
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection: nothing left to do
                 self.connection.quit()
-            except Exception:  # closing a broken connection: nothing left to do
-                pass
             self.connection = None
 
 
@@ -253,7 +255,8 @@ def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> bool:
 
 def failed_count() -> int:
     """Messages given up on (the notification log's banner)."""
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed"))
+    return db.session.execute(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")).scalar_one()
 
 
 def report_failures() -> int:

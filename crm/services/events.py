@@ -83,7 +83,8 @@ def load_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except RecursionError:
-        raise InvalidEvent([{"field": "body", "message": f"The body is nested too deep (at most {MAX_DEPTH} levels)."}])
+        raise InvalidEvent([{"field": "body",
+                             "message": f"The body is nested too deep (at most {MAX_DEPTH} levels)."}]) from None
     except (UnicodeDecodeError, ValueError) as error:
         raise NotJson(str(error)) from None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, literal, select, update
 
 from crm import clock
 from crm.extensions import db
@@ -50,7 +50,7 @@ def _all_values(model):
 EMAILS, PHONES = _all_values(ContactEmail), _all_values(ContactPhone)
 
 
-def _masked(values: ColumnElement, viewer: User) -> ColumnElement:
+def _masked(values: SQLColumnExpression, viewer: User) -> ColumnElement:
     """The value, or `XXX` where the viewer sees the contact masked (decided in SQL, SPEC §4.2)."""
     return case((masking.unmasked_condition(viewer), values), (values.is_not(None), literal(MASK)), else_=None)
 

@@ -119,7 +119,7 @@ class ChunkWriter:
         else:
             decisions = routing.route_new_contacts([(person.first_row.source, person.values["zip"])
                                                     for person in new_people])
-        for person, decision in zip(new_people, decisions):
+        for person, decision in zip(new_people, decisions, strict=True):
             person.decision = decision
             person.values["owner_id"] = decision.agent.id if decision.agent else None
             person.values["office_id"] = decision.agent.office_id if decision.agent else None
@@ -130,7 +130,8 @@ class ChunkWriter:
 
     def _new_person(self, row) -> NewPerson:
         person = row.person
-        values = dict(first_name=person.first_name, last_name=person.last_name, created_by_id=self.actor.id, contact_type=row.contact_type or "Buyer",
+        values = dict(first_name=person.first_name, last_name=person.last_name, created_by_id=self.actor.id,
+                      contact_type=row.contact_type or "Buyer",
                       contact_source=self.sources.get((row.source or "").lower(), "Broker"),
                       **{key: person.address.get(key) for key in ("street", "city", "state", "zip")})
         transient = Contact(search_text="", **values)
@@ -183,8 +184,8 @@ class ChunkWriter:
         if self.plan is None:
             return dict(action_plan_id=None, plan_started_at=None, plan_next_due_at=None, plan_completed_at=None)
         deadlines = [action_plans.deadline(self.now, task.due_days) for task in self.plan.tasks]
-        return dict(action_plan_id=self.plan.id, plan_started_at=self.now, plan_next_due_at=min(deadlines, default=None),
-                    plan_completed_at=None if deadlines else self.now)
+        return dict(action_plan_id=self.plan.id, plan_started_at=self.now,
+                    plan_next_due_at=min(deadlines, default=None), plan_completed_at=None if deadlines else self.now)
 
     def _insert_people(self, new_people: list[NewPerson]) -> None:
         if not new_people:
@@ -196,7 +197,7 @@ class ChunkWriter:
             rows.append({**person.values, **plan_columns, "lead_count": count, "last_inquiry_at": latest,
                          "last_inquiry_type": inquiry, "last_activity_at": latest, "created_at": self.now,
                          "updated_at": self.now, "referral_status_changed_at": self.now})
-        for person, contact_id, row in zip(new_people, _reserve_ids(Contact, len(rows)), rows):
+        for person, contact_id, row in zip(new_people, _reserve_ids(Contact, len(rows)), rows, strict=True):
             person.contact_id = row["id"] = contact_id
         db.session.execute(insert(Contact), rows)
         self._insert_channels([(p.contact_id, p.emails, p.phones) for p in new_people])
@@ -223,7 +224,7 @@ class ChunkWriter:
             dict(id=lead_id, contact_id=self._contact_id(target), inquiry_type=row.inquiry_type,
                  occurred_at=row.occurred_at or self.now, source=(row.source or source)[:120], message=row.message,
                  created_by_id=self.actor.id, created_at=self.now, digest_pending=False)
-            for lead_id, (row, target) in zip(ids, self.rows)])
+            for lead_id, (row, target) in zip(ids, self.rows, strict=True)])
         return ids
 
     def _update_matched(self) -> None:
@@ -274,7 +275,7 @@ class ChunkWriter:
                              action="Action plan started", detail=self.plan.name, created_at=self.now)
                         for person in new_people]
         records, first_leads = [], set()
-        for (row, target), lead_id in zip(self.rows, lead_ids):
+        for (_row, target), lead_id in zip(self.rows, lead_ids, strict=True):
             created = isinstance(target, NewPerson) and id(target) not in first_leads
             if isinstance(target, NewPerson):
                 first_leads.add(id(target))

@@ -9,6 +9,7 @@ the lead-flow rules or given to the chosen agent. Every lead added is recorded w
 `Undo import` removes exactly that (and the contacts it created, unless they have other leads).
 """
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -490,7 +491,8 @@ def undo(stored: ContactImport) -> tuple[int, int]:
 
 def _refresh_lead_columns(contact_ids) -> None:
     """The Leads list's denormalised columns of the contacts that kept some leads."""
-    latest = select(Lead).where(Lead.contact_id == Contact.id).order_by(Lead.occurred_at.desc(), Lead.id.desc()).limit(1)
+    latest = (select(Lead).where(Lead.contact_id == Contact.id)
+              .order_by(Lead.occurred_at.desc(), Lead.id.desc()).limit(1))
     db.session.execute(update(Contact).where(Contact.id.in_(contact_ids)).values(
         lead_count=select(func.count()).where(Lead.contact_id == Contact.id).scalar_subquery(),
         last_inquiry_at=latest.with_only_columns(Lead.occurred_at).scalar_subquery(),
@@ -506,7 +508,8 @@ def skipped_rows_csv(stored: ContactImport) -> Iterator[str]:
     query = (select(ImportSkippedRow).where(ImportSkippedRow.import_id == stored.id)
              .order_by(ImportSkippedRow.row_number).execution_options(yield_per=1000))
     for skipped in db.session.scalars(query):
-        writer.writerow([skipped.row_number, skipped.problems, *[_neutralized(cell) for cell in json.loads(skipped.values)]])
+        writer.writerow([skipped.row_number, skipped.problems,
+                         *[_neutralized(cell) for cell in json.loads(skipped.values)]])
         yield out.getvalue()
         out.seek(0)
         out.truncate()
@@ -542,7 +545,5 @@ def progress(stored: ContactImport, now: datetime) -> Progress:
 
 def remove_file(stored: ContactImport) -> None:
     """The upload is kept until the import ends (a resumed import reads it again)."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(stored.stored_path)
-    except FileNotFoundError:
-        pass

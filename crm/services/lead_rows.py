@@ -98,6 +98,6 @@ def _remember_changes(session: Session, _context, _instances) -> None:
 @event.listens_for(Session, "after_flush_postexec")
 def _sync_changes(session: Session, _context) -> None:
     pending = session.info.pop("lead_rows_pending", None)
-    ids = {_contact_id(item) for item in pending or ()} - {None}
+    ids = {contact_id for item in pending or () if (contact_id := _contact_id(item)) is not None}
     if ids:
         sync(session.connection(), ids)

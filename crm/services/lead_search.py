@@ -361,10 +361,8 @@ def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
     query = query.join(Contact, Contact.id == Lead.contact_id)
     query = (_with_channels_for_redaction(viewer, query.outerjoin(User, User.id == Lead.owner_id))
              .order_by(*_ordering(filters, SORTS[filters.sort][1](now), Lead.id)).limit(page_size))
-    if filters.keyset and filters.after:
-        query = query.where(_after(filters))
-    else:
-        query = query.offset((page - 1) * page_size)
+    query = (query.where(_after(filters)) if filters.keyset and filters.after
+             else query.offset((page - 1) * page_size))
     rows = [LeadRow(contact, lead, owner, request, action_plans.plan_status(contact, now), bool(unmasked))
             for lead, contact, owner, request, unmasked in db.session.execute(query)]
     more = page < LeadPage([], total, 1, page_size).pages

@@ -7,10 +7,11 @@ until it expires, and a stolen database holds no usable link.
 import hashlib
 import secrets
 from datetime import UTC, timedelta
+from typing import cast
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from crm import clock
 from crm.extensions import db
@@ -95,8 +96,9 @@ def set_password_with_link(token: str, password: str, confirmation: str) -> User
     """Use the link once: a second request with it (even at the same moment) is refused."""
     row = link_token(token)
     check_new_password(row.user, password, confirmation)
-    used = db.session.execute(update(AccountToken).where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
-                              .values(used_at=clock.now()).execution_options(synchronize_session=False))
+    used = cast(CursorResult, db.session.execute(
+        update(AccountToken).where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+        .values(used_at=clock.now()).execution_options(synchronize_session=False)))
     if used.rowcount != 1:
         raise FieldError(LINK_REFUSED)
     _set_password(row.user, password, "Password set" if row.purpose == "invitation" else "Password reset")

@@ -46,7 +46,7 @@ def referrals_of(viewer: User) -> Select:
 
 def _bounded_count(query: Select) -> int:
     limited = query.with_only_columns(Contact.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(limited))
+    return db.session.execute(select(func.count()).select_from(limited)).scalar_one()
 
 
 def tab_counts(viewer: User) -> dict[str, int]:

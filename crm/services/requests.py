@@ -4,8 +4,9 @@ A decision is one conditional UPDATE (`... WHERE status = 'Pending'`), so of two
 deciding at once exactly one wins, on SQLite and PostgreSQL alike, in any number of processes.
 """
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import aliased
 
 from crm import clock
@@ -105,19 +106,19 @@ def pending_for(manager: User, limit: int = 200) -> list[PendingRow]:
 
 
 def pending_count(manager: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(ManageRequest.id)).join(Contact, Contact.id == ManageRequest.contact_id)
-        .where(ManageRequest.status == "Pending", Contact.deleted_at.is_(None), _decidable_by(manager)))
+        .where(ManageRequest.status == "Pending", Contact.deleted_at.is_(None), _decidable_by(manager))).scalar_one()
 
 
 def decide(request: ManageRequest, manager: User, approve: bool, note: str = "") -> ManageRequest:
     """Approve (the action is performed) or decline (the agent sees the note). First decision wins."""
     status = "Approved" if approve else "Declined"
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(
         update(ManageRequest)
         .where(ManageRequest.id == request.id, ManageRequest.status == "Pending")
         .values(status=status, decided_by_id=manager.id, decided_at=clock.now(), decision_note=note.strip()[:1000])
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     db.session.refresh(request)
     if claimed != 1:
         raise AlreadyDecided(request)

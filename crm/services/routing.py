@@ -2,8 +2,9 @@
 zip code first, else round robin among eligible agents; the routing log on the contact says why.
 
 Round robin hands each new contact to the eligible agent routed to least recently. The pick and
-its stamp are one UPDATE (which also returns what the lead alert needs to know of the agent), and on PostgreSQL agents being stamped by a concurrent request are
-skipped (SKIP LOCKED), so simultaneous events go to different agents.
+its stamp are one UPDATE (which also returns what the lead alert needs to know of the agent), and
+on PostgreSQL agents being stamped by a concurrent request are skipped (SKIP LOCKED), so
+simultaneous events go to different agents.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,7 +109,8 @@ def _facts(source: str | None, zip_code: str | None) -> str:
 
 
 def _by_rule(rule_source: str | None, rule_zip: str | None, agent: Agent | User, facts: str) -> Decision:
-    return Decision(agent, f"Lead-flow rule ({describe(rule_source, rule_zip)}) matched {facts}: assigned to {agent.name}.")
+    return Decision(agent, f"Lead-flow rule ({describe(rule_source, rule_zip)}) matched {facts}: "
+                           f"assigned to {agent.name}.")
 
 
 def _by_round_robin(agent: Agent | User | None, facts: str, pool: str) -> Decision:

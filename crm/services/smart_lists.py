@@ -45,7 +45,7 @@ def _own(viewer: User, list_id: int) -> SmartList | None:
 
 
 def filters_of(smart_list: SmartList) -> lead_search.LeadFilters:
-    args = MultiDict(parse_qs(smart_list.query, keep_blank_values=False))
+    args: MultiDict[str, str] = MultiDict(parse_qs(smart_list.query, keep_blank_values=False))
     return lead_search.LeadFilters.from_args(args, settings.get("contact_sources"), settings.get("business_sources"))
 
 

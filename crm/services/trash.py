@@ -5,8 +5,9 @@ brings it back with its leads, notes, tasks and history untouched.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 
 from crm import clock
 from crm.extensions import db
@@ -43,11 +44,12 @@ def _cutoff() -> datetime:
 def trashed(page: int = 1, page_size: int = 50) -> tuple[list[TrashedContact], int]:
     """Restorable contacts, most recently deleted first, and their total."""
     restorable = Contact.deleted_at.is_not(None) & (Contact.deleted_at >= _cutoff())
-    total = db.session.scalar(select(func.count(Contact.id)).where(restorable))
+    total = db.session.execute(select(func.count(Contact.id)).where(restorable)).scalar_one()
     query = (select(Contact, User.name).outerjoin(User, User.id == Contact.deleted_by_id).where(restorable)
              .order_by(Contact.deleted_at.desc(), Contact.id.desc())
              .limit(page_size).offset((page - 1) * page_size))
-    rows = [TrashedContact(contact, deleted_by, contact.deleted_at + timedelta(days=KEEP_DAYS))
+    # every row is restorable, so deleted_at is set
+    rows = [TrashedContact(contact, deleted_by, cast(datetime, contact.deleted_at) + timedelta(days=KEEP_DAYS))
             for contact, deleted_by in db.session.execute(query)]
     return rows, total
 
@@ -71,6 +73,6 @@ def purge_expired() -> int:
                                       .order_by(Contact.id).limit(PURGE_BATCH)))
         if not ids:
             return purged
-        purged += db.session.execute(delete(Contact).where(Contact.id.in_(ids),
-                                                            Contact.deleted_at < _cutoff())).rowcount
+        purged += cast(CursorResult, db.session.execute(
+            delete(Contact).where(Contact.id.in_(ids), Contact.deleted_at < _cutoff()))).rowcount
         db.session.commit()

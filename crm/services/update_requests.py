@@ -9,9 +9,10 @@ emails are written after the last batch: one per owner per run, however many bat
 """
 from datetime import datetime, timedelta
 from itertools import groupby
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 
 from crm import clock
 from crm.extensions import db
@@ -52,7 +53,7 @@ def _claim_batch(now: datetime) -> int:
     stamp = (update(Contact).where(Contact.id.in_(batch), due)
              .values(update_requested_at=now, updated_at=Contact.updated_at)
              .execution_options(synchronize_session=False))
-    return db.session.execute(stamp).rowcount
+    return cast(CursorResult, db.session.execute(stamp)).rowcount
 
 
 def _email_owners(stamped_at: datetime) -> None:

@@ -77,7 +77,7 @@ def check_url(url: str) -> str:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
     except (OSError, ValueError, UnicodeError):
         raise WebhookError(f"The host {parts.hostname} cannot be found.", "url") from None
-    if not _private_allowed() and not all(_is_public(address) for address in addresses):
+    if not _private_allowed() and not all(_is_public(str(address)) for address in addresses):
         raise WebhookError(f"{parts.hostname} points at a private or local address; webhooks go to public "
                            "addresses only.", "url")
     return url

@@ -51,7 +51,8 @@ STATE = Regexp(r"^[A-Za-z]{2}$", message="Enter a 2-letter state.")
 def contact_field(name: str):
     """The form field for one editable contact attribute (choices read from settings)."""
     fields = {
-        "first_name": lambda: StringField("First Name", [DataRequired(), fits(Contact.first_name)], filters=[clean_name]),
+        "first_name": lambda: StringField("First Name", [DataRequired(), fits(Contact.first_name)],
+                                          filters=[clean_name]),
         "last_name": lambda: StringField("Last Name", [Optional(), fits(Contact.last_name)], filters=[clean_name]),
         "street": lambda: StringField("Street", [Optional(), fits(Contact.street)], filters=[clean_name]),
         "city": lambda: StringField("City", [Optional(), fits(Contact.city)], filters=[clean_name]),
@@ -72,7 +73,8 @@ def contact_field(name: str):
         "buy_sell_rent": lambda: SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—")),
         "financing": lambda: SelectField("Financing", choices=_choices(v.FINANCING, blank="—")),
         "prequalified": lambda: BooleanField("Prequalified"),
-        "lender_name": lambda: StringField("Lender Name", [Optional(), fits(Contact.lender_name)], filters=[clean_name]),
+        "lender_name": lambda: StringField("Lender Name", [Optional(), fits(Contact.lender_name)],
+                                           filters=[clean_name]),
         "loan_officer_name": lambda: StringField("Loan Officer Name", [Optional(), fits(Contact.loan_officer_name)],
                                                 filters=[clean_name]),
         "loan_officer_email": lambda: StringField("Loan Officer Email", [Optional(), _valid_email]),
@@ -84,8 +86,8 @@ def contact_field(name: str):
 
 
 def section_form(field_names: list[str], **kwargs) -> FlaskForm:
-    form_class = type("SectionForm", (FlaskForm,), {name: contact_field(name) for name in field_names})
-    form_class.submit = SubmitField("Save")
+    fields = {name: contact_field(name) for name in field_names}
+    form_class = type("SectionForm", (FlaskForm,), {**fields, "submit": SubmitField("Save")})
     return form_class(**kwargs)
 
 

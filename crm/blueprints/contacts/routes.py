@@ -1,7 +1,9 @@
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from crm import hx
 from crm.blueprints.contacts import bp
@@ -50,7 +52,7 @@ def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
     return url_for("contacts.index") + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: list[str] = ()):
+def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Sequence[str] = ()):
     """The page, or for htmx only its results; what only the whole page shows is computed lazily."""
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
     body = hx.render_page(
@@ -88,14 +90,16 @@ def _timeline_page(contact, before_id: int | None = None) -> dict:
     leads, more = contacts.leads_page(contact, before_id)
     can_see_info = masking.can_see_contact_info(current_user, contact)
     return dict(contact=contact, leads=leads, can_see_info=can_see_info,
-                more_leads_url=url_for("contacts.more_leads", contact_id=contact.id, before=leads[-1].id) if more else None,
+                more_leads_url=(url_for("contacts.more_leads", contact_id=contact.id, before=leads[-1].id)
+                                if more else None),
                 message_for=lambda text: masking.text_for(current_user, contact, text, can_see_info))
 
 
 def _log_page(contact, before_id: int | None = None) -> dict:
     entries, more = activity.entries_page(contact, before_id)
     return dict(log=masking.log_for(current_user, contact, entries),
-                more_log_url=url_for("contacts.more_log", contact_id=contact.id, before=entries[-1].id) if more else None)
+                more_log_url=(url_for("contacts.more_log", contact_id=contact.id, before=entries[-1].id)
+                              if more else None))
 
 
 def _detail_context(contact, editing: str | None = None, form=None) -> dict:
@@ -117,7 +121,7 @@ def detail(contact_id: int):
     return render_template("contacts/detail.html", **_detail_context(contact))
 
 
-def _more(contact_id: int, block: str, page) -> str | Response:
+def _more(contact_id: int, block: str, page) -> str | WerkzeugResponse:
     """The next page of a Contact Details list, for its load-on-scroll sentinel (a plain visit gets the page)."""
     contact = _visible_contact_or_404(contact_id)
     if not hx.is_partial_request():

@@ -30,7 +30,8 @@ def daily_chart(chart_id: str, title: str, what: str, period: dashboard.Period, 
     def day_label(day: date) -> str:
         return day.strftime("%b %d") if period.unit == "day" else day.strftime("week of %b %d")
 
-    series = [Series(key, [Bar(counts.counts[key][day] or None, f"{key}, {day_label(day)}: {counts.counts[key][day]} {what}",
+    series = [Series(key, [Bar(counts.counts[key][day] or None,
+                               f"{key}, {day_label(day)}: {counts.counts[key][day]} {what}",
                                href(key, day) if counts.counts[key][day] else None)
                            for day in counts.days])
               for key in counts.keys]
@@ -46,7 +47,8 @@ def speed_chart(period: dashboard.Period, per_owner: list[dashboard.Speed]) -> d
         return leads_url(period, owner=speed.owner_id, inquiry_type=list(IMMEDIATE_INQUIRIES))
 
     series = [Series(name, [Bar(getattr(speed, attribute),
-                                f"{speed.label}: {name.lower()} {dashboard_minutes(getattr(speed, attribute))}", href(speed))
+                                f"{speed.label}: {name.lower()} {dashboard_minutes(getattr(speed, attribute))}",
+                                href(speed))
                             for speed in per_owner])
               for name, attribute in (("Median", "median"), ("90th percentile", "p90"))]
     description = "Minutes from an immediate lead to the owner's first action, per agent: " + (

@@ -85,6 +85,7 @@ def bar_chart(chart_id: str, title: str, description: str, x_labels: list[str], 
     return Markup(render_template(
         "dashboard/_chart.svg", chart_id=chart_id, title=title, description=description, rects=rects,
         ticks=ticks, labels=[(LEFT + (i + 0.5) * slot, label) for i, label in enumerate(x_labels) if i % every == 0],
-        legend=[(LEFT + (n % 4) * 200, HEIGHT + (n // 4) * LEGEND_ROW, n % COLORS, s.name) for n, s in enumerate(series)],
+        legend=[(LEFT + (n % 4) * 200, HEIGHT + (n // 4) * LEGEND_ROW, n % COLORS, s.name)
+                for n, s in enumerate(series)],
         width=WIDTH, height=HEIGHT + legend_rows * LEGEND_ROW, left=LEFT, right=WIDTH - RIGHT,
         axis_y=TOP + plot_height))

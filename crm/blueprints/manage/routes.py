@@ -1,6 +1,7 @@
 """Manage actions on Contact Details and on selected rows of Leads, plan tasks, compliance (SPEC §4.4, §4.5)."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from crm import hx
 from crm.blueprints.guards import roles_required
@@ -17,7 +18,7 @@ def _visible_contact_or_404(contact_id: int):
     return contact
 
 
-def _go(url: str) -> Response:
+def _go(url: str) -> WerkzeugResponse:
     """After a change: htmx reloads the page at `url` (showing the flash), a plain form is redirected."""
     if hx.is_partial_request():
         return hx.redirect(Response(status=200), url)

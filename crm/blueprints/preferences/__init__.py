@@ -62,7 +62,8 @@ def change_password():
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session carries the new version; the others have ended
+            # this session carries the new version; the others have ended
+            login_user(current_user._get_current_object())
             flash("Your password is changed. Your other sessions are signed out.", "success")
             return redirect(url_for("preferences.edit"))
     return _page(password_form=form, status=422)
