@@ -9,15 +9,16 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, and_, cast, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select, true
 
 from crm import clock
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, Lead, Office, User
 from crm.models.values import IMMEDIATE_INQUIRIES, REFERRAL_TABS
-from crm.services import action_plans, settings
+from crm.services import action_plans, local_time, settings
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -32,6 +33,7 @@ class Period:
     end: date
     office_id: int | None = None
     problems: list[str] = field(default_factory=list)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(local_time.DEFAULT_TIME_ZONE))  # the viewer's days
 
     @property
     def days(self) -> list[date]:
@@ -58,7 +60,13 @@ class Period:
 
     @property
     def window(self) -> tuple[datetime, datetime]:
-        return datetime.combine(self.start, time.min), datetime.combine(self.end + timedelta(days=1), time.min)
+        after_end = self.end + timedelta(days=1)
+        return local_time.day_start(self.start, self.zone), local_time.day_start(after_end, self.zone)
+
+    def day_of(self, hour) -> date:
+        """The viewer's day of a UTC hour as `_hour` reads it."""
+        moment = hour if isinstance(hour, datetime) else datetime.fromisoformat(hour)
+        return local_time.to_local(moment, self.zone).date()
 
 
 def _parse_day(raw: str | None) -> date | None:
@@ -71,7 +79,8 @@ def _parse_day(raw: str | None) -> date | None:
 def read_period(args, viewer: User) -> Period:
     """The period from the URL (`start`, `end`, `office`): the last 30 days by default; bad values
     fall back to the default and say so."""
-    today = clock.now().date()
+    zone = local_time.zone_of(viewer)
+    today = local_time.to_local(clock.now(), zone).date()
     start, end = _parse_day(args.get("start")), _parse_day(args.get("end"))
     problems = []
     if args.get("start") and start is None or args.get("end") and end is None:
@@ -86,7 +95,7 @@ def read_period(args, viewer: User) -> Period:
         start = end - timedelta(days=MAX_DAYS - 1)
     office = args.get("office", "")
     office_id = int(office) if office.isdigit() and viewer.role in ("broker", "concierge") else None
-    return Period(start, end, office_id, problems)
+    return Period(start, end, office_id, problems, zone)
 
 
 def scope_condition(viewer: User, period: Period) -> ColumnElement[bool]:
@@ -105,13 +114,12 @@ def offices_to_choose(viewer: User) -> list[Office]:
     return list(db.session.scalars(select(Office).order_by(Office.name)))
 
 
-def _day(column):
-    """The calendar day of a timestamp, as both databases spell it."""
-    return func.date(column) if db.engine.dialect.name == "sqlite" else cast(column, Date)
-
-
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def _hour(column):
+    """The UTC hour of a timestamp, as both databases spell it: counted per hour in SQL, then put
+    on the viewer's day in Python (SQLite knows no time zones)."""
+    if db.engine.dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d %H:00:00", column)
+    return func.date_trunc("hour", column)
 
 
 # --- Speed to lead --------------------------------------------------------------------------
@@ -185,14 +193,14 @@ class DailyCounts:
 def _daily(period: Period, rows, key_of=lambda key: key) -> DailyCounts:
     buckets = period.buckets
     counts: dict[str, dict[date, int]] = defaultdict(lambda: dict.fromkeys(buckets, 0))
-    for day, key, count in rows:
-        counts[key_of(key) or "(none)"][period.bucket_of(_as_date(day))] += count
+    for hour, key, count in rows:
+        counts[key_of(key) or "(none)"][period.bucket_of(period.day_of(hour))] += count
     return DailyCounts(buckets, dict(counts))
 
 
 def _leads_per_day(viewer: User, period: Period, key_column) -> DailyCounts:
     start, end = period.window
-    day = _day(Lead.occurred_at)
+    day = _hour(Lead.occurred_at)
     rows = db.session.execute(
         select(day, key_column, func.count()).select_from(Lead)
         .join(Contact, Contact.id == Lead.contact_id)
@@ -212,7 +220,7 @@ def leads_by_inquiry_type(viewer: User, period: Period) -> DailyCounts:
 def referrals_by_tab(viewer: User, period: Period) -> DailyCounts:
     """Referrals by the day they moved to their current status, per sub-tab."""
     start, end = period.window
-    day = _day(Contact.referral_status_changed_at)
+    day = _hour(Contact.referral_status_changed_at)
     rows = db.session.execute(
         select(day, Contact.referral_status, func.count())
         .where(Contact.referral_status_changed_at >= start, Contact.referral_status_changed_at < end,
