@@ -6,7 +6,7 @@ deciding at once exactly one wins, on SQLite and PostgreSQL alike, in any number
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import CursorResult, false, func, select, update
+from sqlalchemy import CursorResult, and_, false, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from crm import clock
@@ -68,7 +68,11 @@ def _decidable_by(manager: User):
     (their office's; every office's for the broker)."""
     if manager.role not in ("manager", "broker"):
         return false()
-    return ManageRequest.contact_id.in_(visibility.visible_contacts(manager).with_only_columns(Contact.id))
+    visible = ManageRequest.contact_id.in_(visibility.visible_contacts(manager).with_only_columns(Contact.id))
+    # A request decided a moment ago (its contact perhaps in the trash now) still answers "already
+    # decided by …" to the other managers of its office, rather than a bare 404.
+    filed_here = true() if manager.role == "broker" else ManageRequest.office_id == manager.office_id
+    return or_(visible, and_(ManageRequest.status != "Pending", filed_here))
 
 
 def get_for_decider(manager: User, request_id: int) -> ManageRequest | None:
