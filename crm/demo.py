@@ -9,7 +9,7 @@ from faker import Faker
 from sqlalchemy import DateTime, func, select, text, update
 from tqdm import tqdm
 
-from crm import clock, demo_leads, demo_ui
+from crm import clock, demo_everyday, demo_leads, demo_ui
 from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
@@ -17,6 +17,7 @@ from crm.models import values as v
 from crm.services import lead_rows
 
 PASSWORD = "demo1234"
+UNSHARED_STATUSES = [status for status in v.CONTACT_STATUSES if status != "Shared"]  # `Shared` needs a share
 ZIPS = ["33602", "33603", "33604", "33606", "33609", "33611", "33612", "33614", "33618", "33629"]
 DEMO_USERS = [
     ("broker@demo.test", "Brenda Broker", "broker", "Downtown"),
@@ -95,7 +96,7 @@ def _contact_row(contact_id: int, pools: Pools, rng: random.Random, agents: list
     return dict(
         id=contact_id, first_name=first, last_name=last, owner_id=owner.id, office_id=owner.office_id,
         created_by_id=owner.id if rng.random() < 0.2 else None,
-        contact_status=rng.choice(v.CONTACT_STATUSES), contact_type=rng.choice(v.CONTACT_TYPES),
+        contact_status=rng.choice(UNSHARED_STATUSES), contact_type=rng.choice(v.CONTACT_TYPES),
         contact_source=rng.choice(v.CONTACT_SOURCES), business_source=rng.choice(v.BUSINESS_SOURCES),
         priority=rng.choice(v.PRIORITIES), interest_level=rng.randint(0, 5), time_frame=rng.choice(v.TIME_FRAMES),
         lead_status=rng.choice(v.LEAD_STATUSES), lead_type="Appointment" if rng.random() < 0.25 else "Active",
@@ -270,6 +271,7 @@ def _end_of_load(users: list[User], now) -> None:
     demo_leads.add_demo(db.session, users)
     add_accounts_demo(db.session, {user.email: user for user in users})
     demo_ui.add_demo(db.session, {user.email: user for user in users})
+    demo_everyday.add_demo(db.session, {user.email: user for user in users})
 
 
 def load(contact_count: int, lead_count: int, seed: int) -> str:

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from crm import demo
 from crm.extensions import db
-from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
+from crm.models import AppointmentOffer, Contact, ContactEmail, ContactPhone, ContactShare, Lead, SmartList, User
 from crm.services import contacts as contact_service
 
 
@@ -33,3 +33,26 @@ def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
     db.session.commit()  # ids continue after the bulk rows (sequences reset on PostgreSQL)
     assert db.session.get(User, db.session.scalar(select(User.id).where(User.email == "broker@demo.test"))) \
         .check_password(demo.PASSWORD)
+
+
+def test_the_demo_shows_every_feature_from_the_demo_accounts(app):
+    """SPEC §6: shares behind every `Shared`, the plan on most of agent@demo.test's referrals, an
+    Unclaimed offer, something in the trash, an archived contact, a deactivated user, Smart Lists."""
+    result = app.test_cli_runner().invoke(args=["demo", "--contacts", "300", "--leads", "900", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+
+    def count(query) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+    shared = select(Contact.id).where(Contact.contact_status == "Shared")
+    assert count(shared) > 0
+    assert count(shared.where(~Contact.id.in_(select(ContactShare.contact_id)))) == 0
+    agent_id = db.session.scalar(select(User.id).where(User.email == "agent@demo.test"))
+    referrals = select(Contact.id).where(Contact.owner_id == agent_id, Contact.deleted_at.is_(None))
+    assert count(referrals.where(Contact.action_plan_id.is_not(None))) > count(referrals) / 2
+    assert count(select(AppointmentOffer.id).where(AppointmentOffer.status == "Unclaimed")) == 1
+    assert count(select(Contact.id).where(Contact.deleted_at.is_not(None))) >= 1
+    assert count(select(Contact.id).where(Contact.archived_at.is_not(None))) >= 1
+    assert count(select(User.id).where(User.is_active_user.is_(False))) >= 1
+    assert count(select(SmartList.id)) >= 1
