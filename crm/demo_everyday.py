@@ -15,10 +15,10 @@ SHARED_WITH_AGENT2 = 8
 
 
 def add_demo(session, users_by_email: dict[str, User]) -> None:
-    agent, agent2 = users_by_email.get("agent@demo.test"), users_by_email.get("agent2@demo.test")
-    broker, concierge = users_by_email.get("broker@demo.test"), users_by_email.get("concierge@demo.test")
-    if None in (agent, agent2, broker, concierge):
+    needed = ("agent@demo.test", "agent2@demo.test", "broker@demo.test", "concierge@demo.test")
+    if any(email not in users_by_email for email in needed):
         return
+    agent, agent2, broker, concierge = (users_by_email[email] for email in needed)
     _shares(session, agent, agent2)
     _plans_on_most_referrals(session, agent)
     _unclaimed_offer(session, concierge)
