@@ -297,7 +297,7 @@ def test_a_new_password_must_be_long_and_not_the_email(web, users, mailbox, pass
 # --- Change password in Preferences ------------------------------------------------------------
 
 def test_change_password_in_preferences(web, login_as, users):
-    agent = login_as(users["agent"])
+    agent, on_another_device = login_as(users["agent"]), login_as(users["agent"])
     assert "Change password" in agent.get("/preferences").get_data(as_text=True)
     wrong = agent.post("/preferences/password", {"current_password": "nope", "new_password": NEW_PASSWORD,
                                                  "confirm_password": NEW_PASSWORD})
@@ -309,6 +309,8 @@ def test_change_password_in_preferences(web, login_as, users):
     changed = agent.post("/preferences/password", {"current_password": "demo1234", "new_password": NEW_PASSWORD,
                                                    "confirm_password": NEW_PASSWORD})
     assert changed.status_code == 302
+    assert agent.get("/contacts").status_code == 200  # this session goes on
+    assert "/login" in on_another_device.get("/contacts").headers["Location"]  # the others end (SPEC §8)
     assert web.post("/login", {"email": "agent@demo.test", "password": NEW_PASSWORD}).status_code == 302
 
 
