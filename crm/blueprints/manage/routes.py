@@ -1,4 +1,6 @@
 """Manage actions on Contact Details and on selected rows of Leads, plan tasks, compliance (SPEC §4.4, §4.5)."""
+from collections.abc import Callable
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -51,11 +53,10 @@ def act(contact_id: int, action: str):
     return _go(url_for("contacts.detail", contact_id=contact.id) if still_visible else url_for("contacts.index"))
 
 
-@bp.route("/contacts/<int:contact_id>/unarchive", methods=["POST"])
-def unarchive(contact_id: int):
-    contact = _visible_contact_or_404(contact_id)
+def _on_contact_details(contact, perform: Callable[[], str]):
+    """Run one manage action shown on Contact Details and answer with the page or its actions."""
     try:
-        message = manage.unarchive_contact(current_user, contact)
+        message = perform()
     except manage.NotAllowed:
         abort(403)
     except manage.ManageError as error:
@@ -64,21 +65,18 @@ def unarchive(contact_id: int):
     db.session.commit()
     flash(message, "success")
     return _go(url_for("contacts.detail", contact_id=contact.id))
+
+
+@bp.route("/contacts/<int:contact_id>/unarchive", methods=["POST"])
+def unarchive(contact_id: int):
+    contact = _visible_contact_or_404(contact_id)
+    return _on_contact_details(contact, lambda: manage.unarchive_contact(current_user, contact))
 
 
 @bp.route("/contacts/<int:contact_id>/shares/<int:user_id>/delete", methods=["POST"])
 def stop_sharing(contact_id: int, user_id: int):
     contact = _visible_contact_or_404(contact_id)
-    try:
-        message = manage.stop_sharing(current_user, contact, user_id)
-    except manage.NotAllowed:
-        abort(403)
-    except manage.ManageError as error:
-        db.session.rollback()
-        return _actions_fragment(contact, str(error))
-    db.session.commit()
-    flash(message, "success")
-    return _go(url_for("contacts.detail", contact_id=contact.id))
+    return _on_contact_details(contact, lambda: manage.stop_sharing(current_user, contact, user_id))
 
 
 @bp.route("/contacts/<int:contact_id>/tasks/<int:task_id>", methods=["POST"])
