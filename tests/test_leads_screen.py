@@ -13,7 +13,7 @@ NOW = datetime(2026, 11, 18, 15, 0)  # a Wednesday
 
 
 ROW = re.compile(r'<tr id="(?:lead-row|contact)-\d+">\s*<td class="name"><a href="/contacts/\d+[^"]*">([^<]+)</a>'
-                 r'.*?</td>\s*<td>([^<]*[^<\s])\s*<', re.S)
+                 r'.*?</td>\s*<td[^>]*>([^<]*[^<\s])\s*<', re.S)
 
 
 def listed_rows(response) -> list[tuple[str, str]]:
