@@ -122,13 +122,15 @@ document.addEventListener("htmx:afterRequest", function (event) {
 // the focus returns to the section edited; Escape cancels.
 var sectionToFocus = null;
 
+// Other requests may run meanwhile (the timeline loading on scroll): only the section's own answer counts.
 document.addEventListener("htmx:beforeRequest", function (event) {
   var target = event.detail.target;
-  sectionToFocus = target && target.id && target.id.indexOf("section-") === 0 ? target.id : null;
+  if (target && target.id && target.id.indexOf("section-") === 0) sectionToFocus = target.id;
 });
 
-document.addEventListener("htmx:afterSettle", function () {
-  if (!sectionToFocus) return;
+document.addEventListener("htmx:afterSettle", function (event) {
+  var settled = event.detail.target;
+  if (!sectionToFocus || !settled || settled.id !== sectionToFocus) return;
   var section = document.getElementById(sectionToFocus);
   sectionToFocus = null;
   if (!section) return;
