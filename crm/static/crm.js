@@ -120,19 +120,21 @@ document.addEventListener("htmx:afterRequest", function (event) {
 
 // In-place editing on Contact Details: the form's first field gets the focus; after Save or Cancel
 // the focus returns to the section edited; Escape cancels.
-var sectionToFocus = null;
+var sectionRequest = null;  // the latest request that replaces a section: its answer moves the focus
 
-// Other requests may run meanwhile (the timeline loading on scroll): only the section's own answer counts.
+// Other requests may settle meanwhile (the timeline loading on scroll, or the previous answer of the
+// same section when the user is quick): only the latest section request's own answer counts.
 document.addEventListener("htmx:beforeRequest", function (event) {
   var target = event.detail.target;
-  if (target && target.id && target.id.indexOf("section-") === 0) sectionToFocus = target.id;
+  if (target && target.id && target.id.indexOf("section-") === 0) {
+    sectionRequest = { xhr: event.detail.xhr, id: target.id };
+  }
 });
 
 document.addEventListener("htmx:afterSettle", function (event) {
-  var settled = event.detail.target;
-  if (!sectionToFocus || !settled || settled.id !== sectionToFocus) return;
-  var section = document.getElementById(sectionToFocus);
-  sectionToFocus = null;
+  if (!sectionRequest || event.detail.xhr !== sectionRequest.xhr) return;
+  var section = document.getElementById(sectionRequest.id);
+  sectionRequest = null;
   if (!section) return;
   var focusable = section.querySelector("[aria-invalid=true]")
     || section.querySelector("form input:not([type=hidden]), form select, form textarea")
@@ -152,7 +154,9 @@ document.addEventListener("keydown", function (event) {
   var cancel = form && form.querySelector("[data-cancel]");
   if (cancel) {
     event.preventDefault();
-    cancel.click();
+    // Asked of htmx directly: a click could come before htmx has taken over the new Cancel link.
+    htmx.ajax("GET", cancel.getAttribute("hx-get"), { source: cancel, target: cancel.getAttribute("hx-target"),
+                                                       swap: "outerHTML" });
   }
 });
 
