@@ -56,8 +56,9 @@ class User(UserMixin, Model):
         return check_password_hash(self.password_hash, password)
 
     @property
-    def sees_everything_in_office(self) -> bool:
-        return self.role in ("manager", "broker", "concierge")
+    def is_decider(self) -> bool:
+        """Managers and the broker: they decide requests, see compliance, import and share lists."""
+        return self.role in ("manager", "broker")
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -217,7 +217,7 @@ def tasks_of(contact: Contact) -> list[ContactTask]:
 
 
 def may_tick(viewer: User, contact: Contact) -> bool:
-    return viewer.role in ("manager", "broker") or contact.owner_id == viewer.id
+    return viewer.is_decider or contact.owner_id == viewer.id
 
 
 def set_task_done(contact: Contact, task_id: int, actor: User, done: bool) -> ContactTask:

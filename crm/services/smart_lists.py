@@ -22,7 +22,7 @@ class SmartListError(ValueError):
 
 
 def may_share(viewer: User) -> bool:
-    return viewer.role in ("manager", "broker") and viewer.office_id is not None
+    return viewer.is_decider and viewer.office_id is not None
 
 
 def _visible(viewer: User):
