@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from crm import clock
 from crm.extensions import db
@@ -87,6 +88,7 @@ def test_view_opens_contact_details_and_a_field_is_edited_in_place(sign_in, page
     page.get_by_label("Priority").select_option("Hot")
     page.get_by_role("button", name="Save").click()
     page.wait_for_selector('#section-profile [data-field="priority"]:text("Hot")')
+    expect(page.get_by_role("link", name="Edit Profile")).to_be_focused()  # settled: focus back on the section
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("link", name="Edit Contact").click()
