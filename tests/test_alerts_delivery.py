@@ -266,12 +266,14 @@ def test_two_workers_at_once_send_nothing_twice(app, database_url, users, mailbo
 
 # --- Without a mail server; texts ----------------------------------------------------------------
 
-def test_without_smtp_url_messages_are_printed_and_kept_in_the_log(users, capsys):
+def test_without_smtp_url_messages_are_logged_whole_and_kept_in_the_log(users, caplog):
     [message_id] = queue_alerts(["agent@demo.test"])
 
     assert delivery.deliver_outbox() == 1
 
-    assert "Alert 0" in capsys.readouterr().out
+    [line] = [record for record in caplog.records if record.name == "crm.services.delivery"]
+    assert line.getMessage() == "outbox message logged: no CRM_SMTP_URL configured"
+    assert (line.outbox_id, line.to, line.subject, line.body) == (message_id, "agent@demo.test", "Alert 0", "Body 0")
     message = db.session.get(OutboxMessage, message_id)
     assert message.status == "logged" and message.sent_at is not None
 
@@ -306,13 +308,15 @@ def test_texts_are_posted_to_the_sms_url(app, users, monkeypatch):
     assert statuses() == ["sent"]
 
 
-def test_texts_without_an_sms_url_are_logged_only(users, capsys):
+def test_texts_without_an_sms_url_are_logged_only(users, caplog):
     outbox.enqueue_sms("555-201-0000", "Offer text", kind="offer")
     db.session.commit()
 
     delivery.deliver_outbox()
 
-    assert statuses() == ["logged"] and "Offer text" in capsys.readouterr().out
+    assert statuses() == ["logged"]
+    assert [(record.channel, record.body) for record in caplog.records if record.name == "crm.services.delivery"] \
+        == [("sms", "Offer text")]
 
 
 # --- The notification log ------------------------------------------------------------------------
