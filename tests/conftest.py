@@ -1,7 +1,6 @@
 """Test fixtures: the factory with a test config, a real database (SQLite, or PostgreSQL 15 when
 CRM_TEST_DB=postgresql), CSRF left on, a live HTTP server and headless Chromium."""
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +20,8 @@ from crm import create_app
 from crm.extensions import db
 from crm.models import Contact, Office, User
 from crm.services import contacts as contact_service
+
+import markup
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 CHROMIUM = "/usr/bin/chromium"
@@ -155,10 +156,8 @@ class WebClient:
         return response
 
     def _remember_token(self, response):
-        found = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"|"X-CSRFToken": "([^"]+)"',
-                          response.get_data(as_text=True))
-        if found:
-            self.csrf_token = found.group(1) or found.group(2)
+        if response.mimetype == "text/html":
+            self.csrf_token = markup.parse(response).csrf_token() or self.csrf_token
         return response
 
     def get(self, url, htmx: bool = False, **kwargs):

@@ -1,5 +1,4 @@
 """Action plans (SPEC §4.4) with a test clock: building, starting, ticking, status, completion, Ignored."""
-import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,10 +10,6 @@ from crm.services import action_plans, settings
 
 START = datetime(2026, 3, 2, 9, 0)
 MIDNIGHT = datetime(2026, 3, 3)  # the end of START's day: a day-0 task is late after it
-
-
-def _plan_ids(html: str) -> list[str]:
-    return re.findall(r'/settings/action-plans/(\d+)"', html)
 
 
 @pytest.fixture
