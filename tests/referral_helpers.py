@@ -6,12 +6,12 @@ import urllib.request
 from datetime import timedelta
 
 from crm import clock
+from crm.demo import PASSWORD
 from crm.extensions import db
 from crm.models import ActivityLog, ServiceZip, ZipSponsorship
 from crm.services import offers
 
 import markup
-from conftest import PASSWORD
 
 
 def give_territory(agent, serves=(), sponsors=(), guaranteed_display=False, last_offered_at=None):

@@ -5,12 +5,12 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
+from crm.demo import PASSWORD
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, ManageRequest, Note
 from crm.services import contacts as contact_service
 
 import markup
-from conftest import PASSWORD
 
 
 def _pending(contact) -> ManageRequest | None:
