@@ -94,22 +94,22 @@ def read_period(args, viewer: User) -> Period:
         problems.append(f"A period has at most {MAX_DAYS} days; it was shortened.")
         start = end - timedelta(days=MAX_DAYS - 1)
     office = args.get("office", "")
-    office_id = int(office) if office.isdigit() and viewer.role in ("broker", "concierge") else None
+    office_id = int(office) if office.isdigit() and viewer.sees_every_office else None
     return Period(start, end, office_id, problems, zone)
 
 
 def scope_condition(viewer: User, period: Period) -> ColumnElement[bool]:
     """The contacts the viewer's dashboard counts (live ones only)."""
     live = Contact.deleted_at.is_(None)
-    if viewer.role == "agent":
+    if viewer.is_agent:
         return and_(live, Contact.owner_id == viewer.id)
-    if viewer.role == "manager":
+    if viewer.is_manager:
         return and_(live, Contact.office_id == viewer.office_id)
     return and_(live, Contact.office_id == period.office_id if period.office_id else true())
 
 
 def offices_to_choose(viewer: User) -> list[Office]:
-    if viewer.role not in ("broker", "concierge"):
+    if not viewer.sees_every_office:
         return []
     return list(db.session.scalars(select(Office).order_by(Office.name)))
 

@@ -185,7 +185,7 @@ def parse_options(args) -> tuple[ExportOptions, dict[str, str]]:
 
 def _free_text_indexes(viewer: User, options: ExportOptions) -> list[int]:
     """Where free text must be redacted row by row: only agents see masked contacts."""
-    if viewer.role != "agent":
+    if not viewer.is_agent:
         return []
     return [index for index, key in enumerate(options.columns) if COLUMNS[key].free_text]
 

@@ -36,7 +36,7 @@ def _zip5(zip_code: str | None) -> str | None:
 
 def unmasked_condition(viewer: User, contact=Contact) -> ColumnElement[bool]:
     """SQL truth of "this viewer may see the contact's phones and emails" (`contact`: Contact or an alias)."""
-    if viewer.role != "agent":
+    if not viewer.is_agent:
         return true()
     sponsored_zips = select(ZipSponsorship.zip).where(ZipSponsorship.user_id == viewer.id)
     return (
@@ -55,7 +55,7 @@ def sponsors_zip(user_id, zip_code) -> ColumnElement[bool]:
 
 def can_see_contact_info(viewer: User, contact: Contact, sponsors: bool | None = None) -> bool:
     """`sponsors`: whether the viewer sponsors the contact's zip, when the caller read it already."""
-    if viewer.role != "agent":
+    if not viewer.is_agent:
         return True
     if contact.created_by_id == viewer.id or viewer.guaranteed_display:
         return True
