@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
 )
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, ActivityLog, Contact, ContactTask, User
 from crm.models.values import TASK_KINDS
@@ -217,7 +217,7 @@ def tasks_of(contact: Contact) -> list[ContactTask]:
 
 
 def may_tick(viewer: User, contact: Contact) -> bool:
-    return viewer.is_decider or contact.owner_id == viewer.id
+    return policy.is_decider(viewer) or contact.owner_id == viewer.id
 
 
 def set_task_done(contact: Contact, task_id: int, actor: User, done: bool) -> ContactTask:
@@ -270,7 +270,7 @@ class AgentCompliance:
 
 
 def _office_scope(viewer: User):
-    if viewer.acts_for_every_office:
+    if policy.acts_for_every_office(viewer):
         return true()
     return User.office_id == viewer.office_id
 

@@ -26,7 +26,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ContactImport, ImportedRecord, ImportSkippedRow, Lead, User
 from crm.models.values import CONTACT_TYPES, INQUIRY_TYPES, ImportStatus
@@ -332,7 +332,7 @@ def preview(stored: ContactImport, mapping: dict[str, int]) -> list[PreviewRow]:
 
 def agents_to_assign(user: User) -> list[User]:
     query = select(User).where(User.is_agent, User.is_active_user.is_(True)).order_by(User.name)
-    if not user.acts_for_every_office:
+    if not policy.acts_for_every_office(user):
         query = query.where(User.office_id == user.office_id)
     return list(db.session.scalars(query))
 
@@ -342,7 +342,7 @@ def start(stored: ContactImport, user: User, mapping: dict[str, int], assign_to_
     agents = {agent.id for agent in agents_to_assign(user)}
     if assign_to_id is not None and assign_to_id not in agents:
         raise ImportProblem("Choose one of the agents listed.", "assign_to")
-    if assign_to_id is None and not user.acts_for_every_office:
+    if assign_to_id is None and not policy.acts_for_every_office(user):
         raise ImportProblem("Choose the agent of your office who gets the new people.", "assign_to")
     stored.mapping, stored.assign_to_id, stored.status = json.dumps(mapping), assign_to_id, ImportStatus.QUEUED
 

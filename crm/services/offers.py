@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
 from crm.models.values import OfferStatus, RecipientStatus
@@ -292,7 +292,7 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
     for recipient in offer.recipients:
         if recipient.status != RecipientStatus.WAITING:
             continue
-        if recipient.user.is_agent and recipient.user.is_active_user:
+        if policy.is_agent(recipient.user) and recipient.user.is_active_user:
             _give_turn(offer, recipient, now, _claim_window())
             return
         recipient.status = RecipientStatus.SKIPPED

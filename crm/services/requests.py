@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import CursorResult, and_, false, or_, select, true, update
 from sqlalchemy.orm import aliased
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ManageRequest, Office, User
 from crm.models.values import RequestStatus
@@ -68,12 +68,12 @@ def close_pending(contact: Contact, actor: User, note: str) -> None:
 def _decidable_by(manager: User):
     """Requests follow their contact: a manager decides those about live contacts they can see
     (their office's; every office's for the broker)."""
-    if not manager.is_decider:
+    if not policy.is_decider(manager):
         return false()
     visible = ManageRequest.contact_id.in_(visibility.visible_contacts(manager).with_only_columns(Contact.id))
     # A request decided a moment ago (its contact perhaps in the trash now) still answers "already
     # decided by …" to the other managers of its office, rather than a bare 404.
-    filed_here = true() if manager.acts_for_every_office else ManageRequest.office_id == manager.office_id
+    filed_here = true() if policy.acts_for_every_office(manager) else ManageRequest.office_id == manager.office_id
     return or_(visible, and_(ManageRequest.status != RequestStatus.PENDING, filed_here))
 
 

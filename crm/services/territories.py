@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select
 
+from crm import policy
 from crm.extensions import db
 from crm.models import ServiceZip, User, ZipSponsorship
 from crm.services import activity
@@ -74,7 +75,7 @@ def _replace_zips(model, agent: User, zips: list[str]) -> None:
 def set_territory(agent: User, actor: User, service_text: str, sponsored_text: str,
                   guaranteed_display: bool, phone: str = "") -> Territory:
     """Replace the agent's zips, Guaranteed Display and the phone offers are texted to; logged."""
-    if not agent.is_agent:
+    if not policy.is_agent(agent):
         raise TerritoryError("Only agents have territories.", "service_zips")
     service_zips = parse_zips("service_zips", service_text)
     sponsored_zips = parse_zips("sponsored_zips", sponsored_text)
