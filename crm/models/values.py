@@ -17,6 +17,7 @@ class OfferStatus(StrEnum):
     OPEN = "Open"
     CLAIMED = "Claimed"
     UNCLAIMED = "Unclaimed"
+    CLOSED = "Closed"  # its contact was deleted or archived
 
 
 class RecipientStatus(StrEnum):
