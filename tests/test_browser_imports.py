@@ -1,10 +1,9 @@
 """Browser test of the import: upload, map and preview, start, the live progress bar, undo."""
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from import_files import FUB_HEADERS, csv_bytes, generated_rows
 
 from crm.services import imports
-
-from import_files import FUB_HEADERS, csv_bytes, generated_rows
 
 pytestmark = pytest.mark.browser
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from import_files import FUB_HEADERS, csv_bytes, generated_rows, xlsx_bytes
 from sqlalchemy import func, select
 
 from crm import clock
@@ -15,7 +16,6 @@ from crm.services import contacts as contact_service
 from crm.services import imports
 
 import markup
-from import_files import FUB_HEADERS, csv_bytes, generated_rows, xlsx_bytes
 
 
 def _count(model) -> int:
