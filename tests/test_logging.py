@@ -18,14 +18,20 @@ def exporter(login_as, users):
     return login_as(users["agent"])
 
 
+def _download(client, **kwargs):
+    """The whole file read, as a browser does: the streamed answer ends and its request context with it."""
+    response = client.get(EXPORT, **kwargs)
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("\ufeffName")
+    return response
+
+
 def _export_lines(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name == "crm.blueprints.export.routes"]
 
 
 def test_the_export_audit_line_is_written_at_the_default_level_with_the_request_id(exporter, caplog):
-    response = exporter.get(EXPORT)
+    response = _download(exporter)
 
-    assert response.status_code == 200
     request_id = response.headers["X-Request-Id"]
     [line] = _export_lines(caplog)
     assert line.levelno == logging.INFO and line.getMessage() == "CSV export by agent@demo.test"
@@ -37,8 +43,8 @@ def test_the_export_audit_line_is_written_at_the_default_level_with_the_request_
 
 
 def test_each_request_gets_its_own_id_and_a_sane_incoming_one_is_kept(exporter, caplog):
-    first, second = exporter.get(EXPORT), exporter.get(EXPORT)
-    kept = exporter.get(EXPORT, headers={"X-Request-Id": "edge-7f3a.42:1"})
+    first, second = _download(exporter), _download(exporter)
+    kept = _download(exporter, headers={"X-Request-Id": "edge-7f3a.42:1"})
 
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
     assert kept.headers["X-Request-Id"] == "edge-7f3a.42:1"
