@@ -60,7 +60,9 @@ def set_lead_status(contact_id: int):
     try:
         changed = referrals.set_lead_status(contact, current_user, request.form.get("lead_status", ""))
     except referrals.ReferralError as error:
-        db.session.commit()  # keeps the log of the refusal; nothing else was changed
+        db.session.rollback()
+        referrals.log_refusal(contact, current_user, error)
+        db.session.commit()
         return _after_action(f"{contact.name}: {error}", "error", 422)
     db.session.commit()
     return _after_action(f"{contact.name}: Lead Status is {contact.lead_status}."

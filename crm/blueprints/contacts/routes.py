@@ -9,10 +9,11 @@ from crm import hx
 from crm.blueprints.contacts import bp
 from crm.blueprints.contacts.forms import AddLeadForm, SmartListForm, field_labels, section_form
 from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edit
+from crm.blueprints.manage.controls import contact_controls, leads_controls
 from crm.extensions import db
 from crm.models import User
 from crm.models import values as v
-from crm.services import activity, contacts, lead_search, manage, masking, referrals, settings, smart_lists, visibility
+from crm.services import activity, contacts, lead_search, masking, referrals, settings, smart_lists, visibility
 
 
 @bp.route("/")
@@ -58,7 +59,7 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
     body = hx.render_page(
         "contacts/index.html", "results", filters=filters, results=results, values=v,
         owners=_owner_choices, sources=_sources, smart_lists=lambda: smart_lists.lists_with_counts(current_user),
-        leads_controls=manage.leads_controls(current_user),
+        leads_controls=leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
         dropped=dropped, may_share_lists=smart_lists.may_share(current_user),
@@ -111,7 +112,7 @@ def _detail_context(contact, editing: str | None = None, form=None) -> dict:
         emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
         notes=referrals.notes_for(current_user, contact),
         may_edit=lambda section: may_edit(section, current_user, contact),
-        controls=manage.contact_controls(current_user, contact),
+        controls=contact_controls(current_user, contact),
     )
 
 

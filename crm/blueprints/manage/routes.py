@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from crm import hx
 from crm.blueprints.guards import roles_required
 from crm.blueprints.manage import bp
+from crm.blueprints.manage.controls import contact_controls
 from crm.extensions import db
 from crm.safe_redirect import safe_path
 from crm.services import action_plans, manage, requests, settings, visibility
@@ -31,7 +32,7 @@ def _actions_fragment(contact, error: str, status: int = 422):
     if not hx.is_partial_request():
         flash(error, "error")
         return redirect(url_for("contacts.detail", contact_id=contact.id))
-    controls = manage.contact_controls(current_user, contact)
+    controls = contact_controls(current_user, contact)
     return hx.render_fragment("manage/_contact_actions.html", "manage_actions",
                               contact=contact, controls=controls, error=error), status
 
@@ -96,7 +97,7 @@ def tick_task(contact_id: int, task_id: int):
             flash(error, "error")
         return redirect(url_for("contacts.detail", contact_id=contact.id))
     return hx.render_fragment("manage/_contact_plan.html", "action_plan", contact=contact,
-                              controls=manage.contact_controls(current_user, contact), error=error), status
+                              controls=contact_controls(current_user, contact), error=error), status
 
 
 def _safe_next(url: str | None) -> str:

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from crm import hx
 from crm.blueprints.offers import bp
+from crm.extensions import db
 from crm.services import offers
 
 
@@ -26,8 +27,12 @@ def detail(offer_id: int):
     return hx.render_page("offers/detail.html", "offer", **_context(view))
 
 
-def _answer(offer_id: int, outcome: offers.Outcome, success_url):
-    """`success_url(offer)`: where a successful answer goes."""
+def _answer(offer_id: int, action: str, outcome: offers.Outcome | None, success_url):
+    """`success_url(offer)`: where a successful answer goes. A refusal is logged after the rollback."""
+    if outcome is None:
+        db.session.rollback()
+        outcome = offers.refusal(offer_id, current_user, action)
+    db.session.commit()
     if outcome.offer is None:
         abort(404)
     if outcome.ok:
@@ -41,10 +46,10 @@ def _answer(offer_id: int, outcome: offers.Outcome, success_url):
 
 @bp.route("/<int:offer_id>/claim", methods=["POST"])
 def claim(offer_id: int):
-    return _answer(offer_id, offers.claim(offer_id, current_user),
+    return _answer(offer_id, "Claim", offers.claim(offer_id, current_user),
                    lambda offer: url_for("contacts.detail", contact_id=offer.contact_id))
 
 
 @bp.route("/<int:offer_id>/decline", methods=["POST"])
 def decline(offer_id: int):
-    return _answer(offer_id, offers.decline(offer_id, current_user), lambda _offer: url_for("offers.index"))
+    return _answer(offer_id, "Decline", offers.decline(offer_id, current_user), lambda _offer: url_for("offers.index"))

@@ -74,7 +74,9 @@ def save(contact_id: int):
         try:
             done = referrals.save_referral(contact, current_user, form.referral_status.data, form.note.data)
         except referrals.ReferralError as error:
-            db.session.commit()  # keeps the log of the refusal; nothing else was changed
+            db.session.rollback()
+            referrals.log_refusal(contact, current_user, error)
+            db.session.commit()
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()

@@ -6,7 +6,7 @@ from crm import hx
 from crm.blueprints.guards import roles_required
 from crm.blueprints.requests import bp
 from crm.extensions import db
-from crm.services import requests, visibility
+from crm.services import manage, requests, visibility
 from crm.services.errors import FieldError
 from crm.services.requests import PendingRow
 
@@ -22,7 +22,7 @@ def index():
 def _decide(manage_request, approve: bool) -> tuple[str, int]:
     """The decision's outcome message and status: 409 when another manager decided first."""
     try:
-        requests.decide(manage_request, current_user, approve, request.form.get("note", ""))
+        manage.decide(manage_request, current_user, approve, request.form.get("note", ""))
     except requests.AlreadyDecided as error:
         db.session.rollback()
         return str(error), 409
