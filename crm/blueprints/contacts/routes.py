@@ -155,18 +155,17 @@ def _form_data(contact, section) -> dict:
     return data
 
 
-def _render_section(contact, section, form=None, status: int = 200):
+def _section_page(contact, section, form=None) -> str:
+    """The section (its form while editing) for htmx; the whole page with it otherwise."""
     context = _detail_context(contact, editing=section.name if form else None, form=form)
-    if hx.is_partial_request():
-        return hx.render_fragment("contacts/_section.html", "section", section=section, **context), status
-    return render_template("contacts/detail.html", **context), status
+    return hx.render_page("contacts/detail.html", "section", "contacts/_section.html", section=section, **context)
 
 
 @bp.route("/contacts/<int:contact_id>/sections/<name>")
 def show_section(contact_id: int, name: str):
     contact = _visible_contact_or_404(contact_id)
     section = _section_or_404(contact, name)
-    return _render_section(contact, section)
+    return _section_page(contact, section)
 
 
 @bp.route("/contacts/<int:contact_id>/sections/<name>/edit")
@@ -174,7 +173,7 @@ def edit_section(contact_id: int, name: str):
     contact = _visible_contact_or_404(contact_id)
     section = _section_or_404(contact, name)
     form = section_form(list(section.fields), data=_form_data(contact, section))
-    return _render_section(contact, section, form)
+    return _section_page(contact, section, form)
 
 
 @bp.route("/contacts/<int:contact_id>/sections/<name>", methods=["POST"])
@@ -183,16 +182,15 @@ def save_section(contact_id: int, name: str):
     section = _section_or_404(contact, name)
     form = section_form(list(section.fields))
     if not form.validate_on_submit():
-        return _render_section(contact, section, form, status=422)
+        return _section_page(contact, section, form), 422
     if "emails" in section.fields:
         contacts.replace_emails(contact, current_user, form.emails.data.split())
         contacts.replace_phones(contact, current_user, form.phones.data.splitlines())
     changes = {field: form[field].data for field in section.fields if field not in ("emails", "phones")}
     contacts.update_fields(contact, current_user, changes, {f: form[f].label.text for f in changes})
     db.session.commit()
-    if hx.is_partial_request():
-        return _render_section(contact, section)
-    return redirect(url_for("contacts.detail", contact_id=contact.id))
+    return hx.answer(None, back_to=url_for("contacts.detail", contact_id=contact.id),
+                     fragment=lambda _notice: _section_page(contact, section))
 
 
 def _assignable_agents() -> list[User]:
@@ -221,9 +219,8 @@ def new():
         contacts.record_lead(existing, "Manual Entry", actor=current_user, **lead_fields)
         activity.log(existing, current_user, "Lead added", "Added with Add Lead to the existing contact")
         db.session.commit()
-        flash(f"{existing.name} already exists with this email or phone: the lead was added to that contact.",
-              "info")
-        return redirect(url_for("contacts.detail", contact_id=existing.id))
+        return hx.answer(f"{existing.name} already exists with this email or phone: the lead was added to that "
+                         "contact.", category="info", back_to=url_for("contacts.detail", contact_id=existing.id))
     first, last = contacts.split_name(form.name.data)
     contact = contacts.create_contact(
         current_user, emails=[form.email.data] if form.email.data else [],
@@ -238,8 +235,7 @@ def new():
     )
     contacts.record_lead(contact, "Manual Entry", actor=current_user, **lead_fields)
     db.session.commit()
-    flash(f"Lead added: {contact.name}.", "success")
-    return redirect(url_for("contacts.detail", contact_id=contact.id))
+    return hx.answer(f"Lead added: {contact.name}.", back_to=url_for("contacts.detail", contact_id=contact.id))
 
 
 # --- Smart Lists ---------------------------------------------------------------------------------

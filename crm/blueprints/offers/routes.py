@@ -1,7 +1,7 @@
 """Appointment offers as the agent sees them (SPEC §4.3): the page the offer's email and text link
 to, with the time left, `Claim` and `Decline`. A refused claim or decline answers 409 with the
 reason; an offer never made to the viewer is a 404 like any object that is not theirs."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_login import current_user
 
 from crm import hx
@@ -15,8 +15,8 @@ def index():
     return render_template("offers/index.html", views=offers.offers_of(current_user))
 
 
-def _context(view: offers.OfferView, message: str | None = None) -> dict:
-    return dict(view=view, contact=view.offer.contact, message=message, **offers.visible_details(current_user, view))
+def _context(view: offers.OfferView, notice: hx.Notice | None = None) -> dict:
+    return dict(view=view, contact=view.offer.contact, notice=notice, **offers.visible_details(current_user, view))
 
 
 @bp.route("/<int:offer_id>")
@@ -36,12 +36,12 @@ def _answer(offer_id: int, action: str, outcome: offers.Outcome | None, success_
     if outcome.offer is None:
         abort(404)
     if outcome.ok:
-        flash(outcome.message, "success")
-        return redirect(success_url(outcome.offer))
+        return hx.answer(outcome.message, back_to=success_url(outcome.offer))
+    refused = hx.Notice(outcome.message, "error")
     view = offers.offer_view(current_user, offer_id)
     if view is None:
-        return render_template("offers/refused.html", message=outcome.message), 409
-    return render_template("offers/detail.html", **_context(view, outcome.message)), 409
+        return render_template("offers/refused.html", notice=refused), 409
+    return render_template("offers/detail.html", **_context(view, refused)), 409
 
 
 @bp.route("/<int:offer_id>/claim", methods=["POST"])

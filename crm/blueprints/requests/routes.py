@@ -1,5 +1,5 @@
 """Requests (SPEC §3.6): a manager's pending Delete/Archive requests with Approve and Decline."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx
@@ -42,8 +42,8 @@ def decide(request_id: int, decision: str):
         abort(404)
     message, status = _decide(manage_request, decision == "approve")
     row = PendingRow(manage_request, manage_request.contact, manage_request.requested_by.name)
-    return _answer(message, status, "requests.index",
-                   lambda: hx.render_fragment("requests/_row.html", "row", row=row, message=message))
+    return hx.answer(message, status=status, back_to=url_for("requests.index"),
+                     fragment=lambda notice: hx.render_fragment("requests/_row.html", "row", row=row, notice=notice))
 
 
 @bp.route("/contacts/<int:contact_id>/request/<any(approve, decline):decision>", methods=["POST"])
@@ -59,13 +59,5 @@ def decide_from_leads(contact_id: int, decision: str):
         message, status = "This request was already decided.", 409
     else:
         message, status = _decide(manage_request, decision == "approve")
-    return _answer(message, status, "contacts.index",
-                   lambda: hx.render_fragment("requests/_lead_cell.html", "request_cell", message=message))
-
-
-def _answer(message: str, status: int, page_endpoint: str, fragment):
-    """The swapped fragment for htmx; without JavaScript, a flash on the page it came from."""
-    if hx.is_partial_request():
-        return fragment(), status
-    flash(message, "success" if status == 200 else "error")
-    return redirect(url_for(page_endpoint))
+    return hx.answer(message, status=status, back_to=url_for("contacts.index"), fragment=lambda notice: (
+        hx.render_fragment("requests/_lead_cell.html", "request_cell", notice=notice)))

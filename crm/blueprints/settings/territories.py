@@ -1,6 +1,6 @@
 """Settings › Territories (SPEC §3.8): each agent's service zip codes, zip code sponsorships and
 Guaranteed Display; and Settings › Offers: the claim window and the update-request days."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
@@ -55,7 +55,6 @@ def save_territory(user_id: int):
         abort(404)
     territory = territories.territory_of(agent)
     form = TerritoryForm(prefix=f"agent-{agent.id}")
-    saved, status = None, 422
     try:
         territory = territories.set_territory(agent, current_user, form.service_zips.data,
                                               form.sponsored_zips.data, form.guaranteed_display.data,
@@ -64,15 +63,14 @@ def save_territory(user_id: int):
         db.session.rollback()
         form.validate()
         form[error.field].errors.append(str(error))
+        text, status = f"{agent.name}'s territory was not saved: {error}", 422
     else:
         db.session.commit()
-        saved, status, form = f"Saved {agent.name}'s territory.", 200, _territory_form(territory)
-    if not hx.is_partial_request():
-        flash(saved or f"{agent.name}'s territory was not saved: {next(iter(form.errors.values()))[0]}",
-              "success" if saved else "error")
-        return redirect(url_for("settings.territory_list", q=agent.name))
-    html = hx.render_fragment("settings/_territory.html", "territory", territory=territory, form=form, saved=saved)
-    return make_response(html, status)
+        text, status, form = f"Saved {agent.name}'s territory.", 200, _territory_form(territory)
+    return hx.answer(text, status=status, back_to=url_for("settings.territory_list", q=agent.name),
+                     fragment=lambda notice: hx.render_fragment(  # a refusal shows at its field instead
+                         "settings/_territory.html", "territory", territory=territory, form=form,
+                         notice=notice if status == 200 else None))
 
 
 @bp.route("/offers", methods=["GET", "POST"])
@@ -84,6 +82,5 @@ def offer_settings():
         activity.log(None, current_user, "Settings", f"Claim window {form.claim_window_minutes.data} minutes; "
                      f"update requests after {form.update_request_days.data} days", category="settings")
         db.session.commit()
-        flash("Saved. New offers use the new claim window.", "success")
-        return redirect(url_for("settings.offer_settings"))
+        return hx.answer("Saved. New offers use the new claim window.", back_to=url_for("settings.offer_settings"))
     return render_template("settings/offers.html", form=form), 422 if form.errors else 200
