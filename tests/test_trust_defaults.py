@@ -3,7 +3,7 @@ grant them; a hand-off stays inside the offices the user acts for; the concierge
 but not Referral Status."""
 from crm.extensions import db
 from crm.models import Contact
-from crm.services import manage
+from crm.services import visibility
 
 
 def test_agents_may_neither_export_nor_hand_off_by_default(login_as, users, make_contact):
@@ -23,8 +23,8 @@ def test_a_manager_hands_off_only_inside_their_office(login_as, users, make_cont
     assert refused.status_code == 422 and "works in another office" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Contact, contact.id).owner_id == users["agent"].id
-    assert users["west_agent"] not in manage.agent_choices(users["manager"])
-    assert users["west_agent"] in manage.agent_choices(users["broker"])
+    assert users["west_agent"] not in visibility.assignable_agents(users["manager"])
+    assert users["west_agent"] in visibility.assignable_agents(users["broker"])
     assert manager.post(f"/contacts/{contact.id}/manage/hand_off", {"agent_id": users["agent2"].id},
                         htmx=True).status_code == 200
 

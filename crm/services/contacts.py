@@ -113,6 +113,31 @@ def find_duplicate(viewer: User, email: str | None, phone: str | None) -> Contac
     return db.session.scalar(query)
 
 
+def lead_owner_choices(viewer: User) -> list[User]:
+    """Add Lead's `Lead Assignment`: an agent's lead is their own; others give it to an agent in reach."""
+    return [viewer] if viewer.role == "agent" else visibility.assignable_agents(viewer)
+
+
+def add_lead(actor: User, name: str, email: str | None, phone: str | None, contact_fields: dict,
+             lead_fields: dict) -> tuple[Contact, bool]:
+    """Add Lead: a new contact with its `Manual Entry` lead, or, when its email or phone matches a
+    contact the actor sees, the lead (and the email and phone) added to that one: (contact, matched)."""
+    existing = find_duplicate(actor, email, phone)
+    if existing:
+        if email:
+            add_email(existing, email)
+        if phone:
+            add_phone(existing, phone)
+        record_lead(existing, "Manual Entry", actor=actor, **lead_fields)
+        activity.log(existing, actor, "Lead added", "Added with Add Lead to the existing contact")
+        return existing, True
+    first, last = split_name(name)
+    contact = create_contact(actor, emails=[email] if email else [], phones=[phone] if phone else [],
+                             first_name=first, last_name=last, **contact_fields)
+    record_lead(contact, "Manual Entry", actor=actor, **lead_fields)
+    return contact, False
+
+
 def leads_page(contact: Contact, before_id: int | None = None) -> tuple[list[Lead], bool]:
     """The contact's leads newest first, a page after the lead `before_id`; and whether more follow."""
     return paging.newest_first(select(Lead).where(Lead.contact_id == contact.id), Lead, Lead.occurred_at, before_id)

@@ -114,14 +114,9 @@ def _agent(viewer: User, agent_id: int | None) -> User:
         raise ManageError("Choose an agent of the brokerage.")
     if not agent.is_active_user:
         raise ManageError(f"{agent.name} is not active any more: choose an active agent.")
-    if not _acts_for_office(viewer, agent.office_id):
+    if not visibility.may_assign_to(viewer, agent):
         raise ManageError(f"{agent.name} works in another office: choose an agent of your office.")
     return agent
-
-
-def _acts_for_office(viewer: User, office_id: int | None) -> bool:
-    """The broker acts for every office of the brokerage; everyone else for their own."""
-    return viewer.role == "broker" or office_id == viewer.office_id
 
 
 def delete_contact(contact: Contact, actor: User, _agent=None) -> str:
@@ -282,14 +277,6 @@ def perform_bulk(viewer: User, key: str, contact_ids: list[int], agent_id: int |
         else:
             result.done += 1
     return result
-
-
-def agent_choices(viewer: User | None = None) -> list[User]:
-    """Active agents; only those of the viewer's office unless the viewer is the broker."""
-    query = select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
-    if viewer is not None and viewer.role != "broker":
-        query = query.where(User.office_id == viewer.office_id)
-    return list(db.session.scalars(query))
 
 
 def shared_with(contact: Contact) -> list[User]:

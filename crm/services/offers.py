@@ -301,6 +301,14 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
                  "as Unclaimed", category="routing")
 
 
+def set_timing(actor: User, claim_window_minutes: int, update_request_days: int) -> None:
+    """Settings › Offers: the claim window and the days before an update request, logged."""
+    settings.put("claim_window_minutes", claim_window_minutes)
+    settings.put("update_request_days", update_request_days)
+    activity.log(None, actor, "Settings", f"Claim window {claim_window_minutes} minutes; "
+                 f"update requests after {update_request_days} days", category="settings")
+
+
 def end_turns_of(user: User) -> None:
     """A deactivated agent's open turns end now: the worker's next pass moves those offers on."""
     db.session.execute(update(OfferRecipient)

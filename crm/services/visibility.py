@@ -55,3 +55,21 @@ def archived_lead_condition(viewer: User) -> ColumnElement[bool]:
     if not may_list_archived(viewer):
         return false()
     return Lead.owner_id == viewer.id if viewer.role == "agent" else true()
+
+
+def _assignable_condition(viewer: User) -> ColumnElement[bool]:
+    """Agents in the viewer's reach: every office's for those who see every office, else their own."""
+    if viewer.role in ("broker", "concierge"):
+        return true()
+    return User.office_id.is_(None) if viewer.office_id is None else User.office_id == viewer.office_id
+
+
+def assignable_agents(viewer: User) -> list[User]:
+    """The active agents the viewer may give a contact to (Add Lead, Hand Off, Share), by name."""
+    return list(db.session.scalars(
+        select(User).where(User.role == "agent", User.is_active_user.is_(True), _assignable_condition(viewer))
+        .order_by(User.name)))
+
+
+def may_assign_to(viewer: User, agent: User) -> bool:
+    return viewer.role in ("broker", "concierge") or agent.office_id == viewer.office_id

@@ -193,48 +193,18 @@ def save_section(contact_id: int, name: str):
                      fragment=lambda _notice: _section_page(contact, section))
 
 
-def _assignable_agents() -> list[User]:
-    if current_user.role == "agent":
-        return [current_user]
-    query = db.select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
-    if current_user.role == "manager":
-        query = query.where(User.office_id == current_user.office_id)
-    return list(db.session.scalars(query))
-
-
 @bp.route("/contacts/new", methods=["GET", "POST"])
 def new():
-    form = AddLeadForm(_assignable_agents())
+    form = AddLeadForm(contacts.lead_owner_choices(current_user))
     if not form.validate_on_submit():
         status = 422 if form.errors else 200
         return render_template("contacts/new.html", form=form), status
-    lead_fields = dict(message=form.message.data or None, mls_number=form.mls_number.data or None,
-                       property_id=form.property_id.data or None, source=form.lead_source.data)
-    existing = contacts.find_duplicate(current_user, form.email.data, form.phone.data)
-    if existing:
-        if form.email.data:
-            contacts.add_email(existing, form.email.data)
-        if form.phone.data:
-            contacts.add_phone(existing, form.phone.data)
-        contacts.record_lead(existing, "Manual Entry", actor=current_user, **lead_fields)
-        activity.log(existing, current_user, "Lead added", "Added with Add Lead to the existing contact")
-        db.session.commit()
-        return hx.answer(f"{existing.name} already exists with this email or phone: the lead was added to that "
-                         "contact.", category="info", back_to=url_for("contacts.detail", contact_id=existing.id))
-    first, last = contacts.split_name(form.name.data)
-    contact = contacts.create_contact(
-        current_user, emails=[form.email.data] if form.email.data else [],
-        phones=[form.phone.data] if form.phone.data else [],
-        first_name=first, last_name=last, owner_id=form.lead_assignment.data,
-        contact_source=form.lead_source.data, contact_status=form.status.data,
-        buy_sell_rent=form.buy_sell_rent.data or None, financing=form.financing.data or None,
-        prequalified=form.prequalified.data, lender_name=form.lender_name.data or None,
-        loan_officer_name=form.loan_officer_name.data or None,
-        loan_officer_email=form.loan_officer_email.data or None,
-        is_referral=form.referral.data, referral_source=form.referral_source.data or None,
-    )
-    contacts.record_lead(contact, "Manual Entry", actor=current_user, **lead_fields)
+    contact, matched = contacts.add_lead(current_user, form.name.data, form.email.data, form.phone.data,
+                                         form.contact_fields(), form.lead_fields())
     db.session.commit()
+    if matched:
+        return hx.answer(f"{contact.name} already exists with this email or phone: the lead was added to that "
+                         "contact.", category="info", back_to=url_for("contacts.detail", contact_id=contact.id))
     return hx.answer(f"Lead added: {contact.name}.", back_to=url_for("contacts.detail", contact_id=contact.id))
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from crm import clock
 from crm.extensions import db
 from crm.models import ActionPlan, Contact, ContactTask, ManageRequest, User
-from crm.services import action_plans, export, manage, offers, requests
+from crm.services import action_plans, export, manage, offers, requests, visibility
 from crm.services.manage import ManageAction
 
 
@@ -43,7 +43,7 @@ def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     concierge = viewer.role in manage.CONCIERGE_ROLES
     return ContactControls(
         actions=actions,
-        agents=manage.agent_choices(viewer) if needs_agents else [],
+        agents=visibility.assignable_agents(viewer) if needs_agents else [],
         shared_with=manage.shared_with(contact),
         may_share=any(action.key == "share" for action, _how in actions),
         pending=requests.pending_request(contact),

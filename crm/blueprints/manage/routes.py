@@ -102,10 +102,7 @@ def bulk():
     action = manage.ACTIONS.get(request.form["action"])
     if action is None or manage.role_mode(current_user, action) is None:
         abort(403)
-    # Lead rows of one contact carry the same id: each contact counts once.
-    contact_ids = list(dict.fromkeys(int(value) for value in request.form.getlist("contact_ids")
-                                     if value.isdigit() and len(value) < 19))
-    agent_id = request.form.get("agent_id", type=int)
+    contact_ids, agent_id = _selected_contact_ids(), request.form.get("agent_id", type=int)
     if not contact_ids:
         return _bulk_dialog(action, contact_ids, back, "Select at least one contact with the boxes in the rows.")
     if not request.form.get("confirmed") or (action.needs_agent and agent_id is None):
@@ -119,10 +116,16 @@ def bulk():
     return hx.answer(result.summary(action.label), back_to=back, category="info" if result.refused else "success")
 
 
+def _selected_contact_ids() -> list[int]:
+    """The ticked rows; lead rows of one contact carry the same id: each contact counts once."""
+    return list(dict.fromkeys(int(value) for value in request.form.getlist("contact_ids")
+                              if value.isdigit() and len(value) < 19))
+
+
 def _bulk_dialog(action, contact_ids: list[int], back: str, refusal: str | None = None, status: int = 422):
     context = dict(action=action, how=manage.role_mode(current_user, action) if action else None,
                    contact_ids=contact_ids, back=back, notice=hx.Notice(refusal, "error") if refusal else None,
-                   agents=manage.agent_choices(current_user) if action and action.needs_agent else [])
+                   agents=visibility.assignable_agents(current_user) if action and action.needs_agent else [])
     return hx.render_page("manage/bulk.html", "bulk_dialog", **context), status
 
 

@@ -10,8 +10,7 @@ from crm import hx
 from crm.blueprints.lookups import page_number
 from crm.blueprints.settings import bp
 from crm.extensions import db
-from crm.models import User
-from crm.services import activity, settings, territories
+from crm.services import offers, settings, territories
 
 AGENTS_PER_PAGE = 50
 
@@ -50,10 +49,7 @@ def territory_list():
 
 @bp.route("/territories/<int:user_id>", methods=["POST"])
 def save_territory(user_id: int):
-    agent = db.session.get(User, user_id)
-    if agent is None or agent.role != "agent":
-        abort(404)
-    territory = territories.territory_of(agent)
+    agent = territories.agent_by_id(user_id) or abort(404)
     form = TerritoryForm(prefix=f"agent-{agent.id}")
     try:
         territory = territories.set_territory(agent, current_user, form.service_zips.data,
@@ -63,24 +59,25 @@ def save_territory(user_id: int):
         db.session.rollback()
         form.validate()
         form[error.field].errors.append(str(error))
-        text, status = f"{agent.name}'s territory was not saved: {error}", 422
-    else:
-        db.session.commit()
-        text, status, form = f"Saved {agent.name}'s territory.", 200, _territory_form(territory)
-    return hx.answer(text, status=status, back_to=url_for("settings.territory_list", q=agent.name),
-                     fragment=lambda notice: hx.render_fragment(  # a refusal shows at its field instead
-                         "settings/_territory.html", "territory", territory=territory, form=form,
-                         notice=notice if status == 200 else None))
+        return _territory_answer(territories.territory_of(agent), form,
+                                 f"{agent.name}'s territory was not saved: {error}", 422)
+    db.session.commit()
+    return _territory_answer(territory, _territory_form(territory), f"Saved {agent.name}'s territory.")
+
+
+def _territory_answer(territory: territories.Territory, form: TerritoryForm, text: str, status: int = 200):
+    """The agent's form again, saying it was saved; a refusal shows at its field instead."""
+    return hx.answer(text, status=status, back_to=url_for("settings.territory_list", q=territory.agent.name),
+                     fragment=lambda notice: hx.render_fragment("settings/_territory.html", "territory",
+                                                                territory=territory, form=form,
+                                                                notice=notice if status == 200 else None))
 
 
 @bp.route("/offers", methods=["GET", "POST"])
 def offer_settings():
     form = OfferSettingsForm(data={key: settings.get(key) for key in ("claim_window_minutes", "update_request_days")})
     if form.validate_on_submit():
-        for key in ("claim_window_minutes", "update_request_days"):
-            settings.put(key, form[key].data)
-        activity.log(None, current_user, "Settings", f"Claim window {form.claim_window_minutes.data} minutes; "
-                     f"update requests after {form.update_request_days.data} days", category="settings")
+        offers.set_timing(current_user, form.claim_window_minutes.data, form.update_request_days.data)
         db.session.commit()
         return hx.answer("Saved. New offers use the new claim window.", back_to=url_for("settings.offer_settings"))
     return render_template("settings/offers.html", form=form), 422 if form.errors else 200
