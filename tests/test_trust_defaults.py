@@ -40,3 +40,17 @@ def test_the_concierge_sets_lead_status_but_not_referral_status(login_as, users,
     assert saved.status_code == 200
     db.session.expire_all()
     assert db.session.get(Contact, contact.id).lead_status == "Inactive"
+
+
+def test_add_lead_and_manage_actions_offer_the_same_agents(login_as, users):
+    """One rule for who a user may give a contact to: Add Lead's `Lead Assignment` and the agents
+    of Hand Off and Share (the agent's own Add Lead keeps the lead)."""
+    names = {role: [agent.name for agent in visibility.assignable_agents(users[role])] for role in users}
+    assert names["manager"] == names["agent"] == ["Alex Agent", "Avery Agent"]
+    assert names["broker"] == names["concierge"] == ["Alex Agent", "Avery Agent", "Wes West"]
+    assert names["west_manager"] == ["Wes West"]
+    for role in ("manager", "concierge", "broker"):
+        page = login_as(users[role]).get("/contacts/new").get_data(as_text=True)
+        assert ("Wes West" in page) is ("Wes West" in names[role]) and "Avery Agent" in page
+    agent_page = login_as(users["agent"]).get("/contacts/new").get_data(as_text=True)
+    assert "Alex Agent" in agent_page and "Avery Agent" not in agent_page
