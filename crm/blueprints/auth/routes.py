@@ -69,7 +69,7 @@ def forgot_password():
         passwords.send_reset_link(form.email.data)
         db.session.commit()
         return hx.answer("If an account uses that email, a link to reset its password is on its way. "
-              "Check your inbox.", back_to=url_for("auth.login"))
+                         "Check your inbox.", back_to=url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
 
 

@@ -46,7 +46,8 @@ def save():
             current_user.digest_emails = form.digest_emails.data
             db.session.commit()
             return hx.answer("Digest emails turned " + ("on." if current_user.digest_emails else "off.") +
-                  f" Times show in {local_time.zone_name_of(current_user)}.", back_to=url_for("preferences.edit"))
+                             f" Times show in {local_time.zone_name_of(current_user)}.",
+                             back_to=url_for("preferences.edit"))
     return _page(form=form, status=422)
 
 
