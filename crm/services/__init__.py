@@ -5,8 +5,8 @@ Who commits:
   back when a service raises (`errors.FieldError` and its kin: nothing is changed).
 - A refusal worth keeping in a log is logged after that rollback, by an explicit call of the route:
   `referrals.log_refusal`, `offers.refusal` (a refused claim or decline returns None first).
-- Worker jobs own their transaction and commit as they go: each job's docstring starts "Worker job"
-  (imports commit every chunk of rows, the outbox each message, the offer expiry each offer).
+- Worker jobs (what crm/worker.py runs) own their transaction and commit as they go: imports every
+  chunk of 1,000 rows, the outbox each claim and each message sent, the offer expiry each offer.
 - The events API commits the key's rate-limit count right after `api_keys.claim_request`, before
   storing the event, on PostgreSQL: every request of a key updates one row, which must not stay
   locked while the event is stored (see `api_keys.claim_request`). On SQLite the database's single
