@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
 from crm.services import action_plans, activity, masking, paging, visibility, webhooks
@@ -115,7 +115,7 @@ def find_duplicate(viewer: User, email: str | None, phone: str | None) -> Contac
 
 def lead_owner_choices(viewer: User) -> list[User]:
     """Add Lead's `Lead Assignment`: an agent's lead is their own; others give it to an agent in reach."""
-    return [viewer] if viewer.role == "agent" else visibility.assignable_agents(viewer)
+    return [viewer] if policy.is_agent(viewer) else visibility.assignable_agents(viewer)
 
 
 def add_lead(actor: User, name: str, email: str | None, phone: str | None, contact_fields: dict,

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import delete, select
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ContactShare, ManageRequest, User
+from crm.models.values import OfferStatus
 from crm.services import action_plans, activity, offers, outbox, requests, settings, trash, visibility
 from crm.services.errors import FieldError
 from crm.wording import plural
 
 BULK_LIMIT = 500
-CONCIERGE_ROLES = ("concierge", "manager", "broker")  # the concierge queue and its actions (SPEC §1)
 
 
 def contacts_phrase(count: int) -> str:
@@ -81,14 +81,14 @@ def role_mode(viewer: User, action: ManageAction) -> str | None:
     """"direct", "request" or None for the viewer's role, before looking at a particular contact."""
     if viewer.role in settings.get(action.setting):
         return "direct"
-    if action.requestable and viewer.role == "agent":
+    if action.requestable and policy.is_agent(viewer):
         return "request"
     return None
 
 
 def may_manage(viewer: User, contact: Contact) -> bool:
     """A contact shared with an agent is theirs to work, not to manage."""
-    return viewer.role != "agent" or contact.owner_id == viewer.id
+    return not policy.is_agent(viewer) or contact.owner_id == viewer.id
 
 
 def mode(viewer: User, action: ManageAction, contact: Contact) -> str | None:
@@ -110,7 +110,7 @@ def perform(viewer: User, key: str, contact: Contact, agent_id: int | None = Non
 
 def _agent(viewer: User, agent_id: int | None) -> User:
     agent = db.session.get(User, agent_id) if agent_id else None
-    if agent is None or agent.role != "agent":
+    if agent is None or not policy.is_agent(agent):
         raise ManageError("Choose an agent of the brokerage.")
     if not agent.is_active_user:
         raise ManageError(f"{agent.name} is not active any more: choose an active agent.")
@@ -203,7 +203,7 @@ def rebroadcast(contact: Contact, actor: User, _agent=None) -> str:
         offer = offers.start_rebroadcast(contact, actor)
     except offers.OfferError as error:
         raise ManageError(str(error)) from error
-    if offer.status == "Unclaimed":
+    if offer.status == OfferStatus.UNCLAIMED:
         return f"No other active agent serves {contact.name}'s zip code: the lead is back in the concierge queue."
     return (f"{contact.name} was offered to {plural(len(offer.recipients), 'eligible agent')} at once; "
             "the first to claim gets it.")

@@ -3,7 +3,7 @@ plan's tasks, the concierge's buttons, the bulk actions and `Dl CSV`."""
 from dataclasses import dataclass
 from datetime import date
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import ActionPlan, Contact, ContactTask, ManageRequest, User
 from crm.services import action_plans, export, manage, offers, requests, visibility
@@ -40,14 +40,14 @@ def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     if contact.archived_at is not None:  # it offers Unarchive instead
         actions = [(action, how) for action, how in actions if action.key != "archive"]
     needs_agents = any(action.needs_agent for action, _how in actions)
-    concierge = viewer.role in manage.CONCIERGE_ROLES
+    concierge = policy.works_concierge_desk(viewer)
     return ContactControls(
         actions=actions,
         agents=visibility.assignable_agents(viewer) if needs_agents else [],
         shared_with=manage.shared_with(contact),
         may_share=any(action.key == "share" for action, _how in actions),
         pending=requests.pending_request(contact),
-        my_request=requests.latest_request_by(contact, viewer) if viewer.role == "agent" else None,
+        my_request=requests.latest_request_by(contact, viewer) if policy.is_agent(viewer) else None,
         plan=db.session.get(ActionPlan, contact.action_plan_id) if contact.action_plan_id else None,
         plan_status=action_plans.plan_status(contact, now),
         tasks=[TaskRow(task, action_plans.due_day(task), task.done_at is None and task.due_at < now)

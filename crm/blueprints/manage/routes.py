@@ -4,7 +4,7 @@ from collections.abc import Callable
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
-from crm import hx
+from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.manage import bp
 from crm.blueprints.manage.controls import contact_controls
@@ -130,7 +130,7 @@ def _bulk_dialog(action, contact_ids: list[int], back: str, refusal: str | None 
 
 
 @bp.route("/compliance")
-@roles_required("manager", "broker")
+@roles_required(policy.is_decider)
 def compliance():
     agents = action_plans.compliance(current_user)
     agent = next((row for row in agents if row.agent_id == request.args.get("agent", type=int)), None)

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 
-from crm import hx
+from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.webhooks.forms import SubscriptionForm
 from crm.extensions import db
@@ -14,7 +14,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
 
 @bp.before_request
-@roles_required("broker")
+@roles_required(policy.runs_settings)
 def broker_only():
     return None
 
