@@ -64,7 +64,7 @@ def trigger(response: AnyResponse, event: str) -> AnyResponse:
 
 @dataclass(frozen=True)
 class Notice:
-    """What an action tells the user, shown by the `notice` macro of macros.html or flashed.
+    """What an action tells the user, shown by the `show_notice` macro of macros.html or flashed.
     `category` is a flash category: "success", "info" or "error"."""
     text: str
     category: str = "success"
