@@ -158,7 +158,7 @@ class LeadFilters:
 
 def office_choices(viewer: User) -> list[tuple[int, str]]:
     """The `Office` select, for those who see every office."""
-    if viewer.role not in ("broker", "concierge"):
+    if not policy.sees_every_office(viewer):
         return []
     return [(office_id, name) for office_id, name in db.session.execute(select(Office.id, Office.name)
                                                                          .order_by(Office.name))]
@@ -167,7 +167,7 @@ def office_choices(viewer: User) -> list[tuple[int, str]]:
 def _pickable_offices(viewer: User) -> list[int]:
     """`office` values the viewer may ask for: any for those who see every office, a manager's own
     (implicit: they see no choice), none for agents."""
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return [viewer.office_id] if viewer.office_id else []
     return [office_id for office_id, _name in office_choices(viewer)]
 
