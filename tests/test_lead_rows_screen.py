@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
-from test_leads_screen import listed_names, listed_rows
 
 from crm import clock
 from crm.extensions import db
@@ -15,6 +14,7 @@ from crm.services import contacts as contact_service
 
 import markup
 from events_support import EventsApi, event
+from leads_list import listed_names, listed_rows
 
 NOW = datetime(2026, 11, 18, 15, 0)
 

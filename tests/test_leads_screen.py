@@ -9,26 +9,13 @@ from crm.models import ActionPlan, ManageRequest
 from crm.services import contacts as contact_service
 
 import markup
+from leads_list import ROWS, listed_names
 
 NOW = datetime(2026, 11, 18, 15, 0)  # a Wednesday
 
 
-ROWS = "table.lead-rows tbody tr[id^=lead-row-], table.lead-rows tbody tr[id^=contact-]"
-
-
-def listed_rows(response) -> list[tuple[str, str]]:
-    """(name, inquiry type) of each row, in order."""
-    return [(row.css_first("td.name > a[href^='/contacts/']").text(),
-             row.css_first("td.inquiry").text(deep=False).strip()) for row in markup.parse(response).select(ROWS)]
-
-
 def _filter_titles(response) -> list[str]:
     return markup.parse(response).texts("#search-form summary")
-
-
-def listed_names(response) -> list[str]:
-    """The contacts listed, each once, in order of their first row."""
-    return list(dict.fromkeys(name for name, _inquiry in listed_rows(response)))
 
 
 @pytest.fixture
