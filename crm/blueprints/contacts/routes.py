@@ -47,7 +47,7 @@ def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
     pairs += [(key, str(value)) for key, value in changes.items() if value is not None]
     if filters.page > 1 and "page" not in changes:
         pairs.append(("page", str(filters.page)))
-    if filters.after and "after" not in changes:
+    if filters.after and "after" not in changes and "page" not in changes:  # another page, another cursor
         pairs.append(("after", lead_search.cursor_text(*filters.after)))
     return url_for("contacts.index") + (f"?{urlencode(pairs)}" if pairs else "")
 

@@ -11,7 +11,7 @@ from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import ActionPlan, User
 from crm.models.values import ROLES, TASK_KINDS
-from crm.services import action_plans, export, manage, settings, trash
+from crm.services import action_plans, export, manage, paging, settings, trash
 
 PERMISSIONS = [(action.setting, action.label) for action in manage.ACTIONS.values()]
 PERMISSIONS.append(("roles_may_export", "Dl CSV (export)"))
@@ -183,10 +183,10 @@ def permissions():
 # --- Trash ------------------------------------------------------------------------------------------
 
 def _trash_page(error: str | None = None, status: int = 200):
-    page = max(1, request.args.get("page", 1, type=int))
-    rows, total = trash.trashed(page=page)
-    return render_template("settings/trash.html", rows=rows, total=total, page=page, keep_days=trash.KEEP_DAYS,
-                           error=error), status
+    page = paging.page_number(request.args)
+    rows, has_next, total = trash.trashed(page)
+    return render_template("settings/trash.html", rows=rows, has_next=has_next, total=total, page=page,
+                           keep_days=trash.KEEP_DAYS, error=error), status
 
 
 @bp.route("/trash")

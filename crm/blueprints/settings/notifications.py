@@ -8,7 +8,7 @@ from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import OutboxMessage
 from crm.models.values import OutboxStatus
-from crm.services import delivery
+from crm.services import delivery, paging
 
 PAGE_SIZE = 50
 STATE_LABELS: dict[str, str] = {status: status.capitalize() for status in OutboxStatus}
@@ -18,9 +18,9 @@ STATE_LABELS: dict[str, str] = {status: status.capitalize() for status in Outbox
 def notification_log():
     status = request.args.get("status")
     status = status if status in STATE_LABELS else None
-    page = max(1, request.args.get("page", 1, type=int))
-    messages, has_more = delivery.log_page(status, page, PAGE_SIZE)
-    return hx.render_page("settings/notifications.html", "log", messages=messages, has_more=has_more, page=page,
+    page = paging.page_number(request.args)
+    messages, has_next = delivery.log_page(status, page, PAGE_SIZE)
+    return hx.render_page("settings/notifications.html", "log", messages=messages, has_next=has_next, page=page,
                           status=status, states=STATE_LABELS, retryable=delivery.RETRYABLE, button=ButtonForm(),
                           failed_count=delivery.failed_count(), keep_trying=delivery.KEEP_TRYING)
 

@@ -7,11 +7,10 @@ from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 
 from crm import hx
-from crm.blueprints.lookups import page_number
 from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import User
-from crm.services import activity, settings, territories
+from crm.services import activity, paging, settings, territories
 
 AGENTS_PER_PAGE = 50
 
@@ -42,7 +41,7 @@ def _territory_form(territory: territories.Territory, formdata=None) -> Territor
 @bp.route("/territories")
 def territory_list():
     name_filter = request.args.get("q", "").strip()[:100]
-    page = page_number()
+    page = paging.page_number(request.args)
     rows, has_next = territories.territories(name_filter, page, AGENTS_PER_PAGE)
     return render_template("settings/territories.html", rows=[(t, _territory_form(t)) for t in rows],
                            name_filter=name_filter, page=page, has_next=has_next)
