@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from crm import clock
@@ -68,6 +69,11 @@ def mailto_link(email: str) -> Markup:
     return Markup(f'<a href="mailto:{escape(email)}">{escape(email)}</a>')
 
 
+def csrf_field() -> Markup:
+    """The CSRF token of a form that is not a WTForms form: CSRFProtect checks it on every POST."""
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
+
+
 def pages_of(endpoint: str, **args) -> Callable[..., str]:
     """The pagination macro's `href` for a list at `endpoint` with these arguments."""
     return lambda page: url_for(endpoint, page=page, **args)
@@ -80,8 +86,8 @@ def offers_waiting() -> int:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary,
-                                offers_waiting=offers_waiting, pages_of=pages_of, address=display.address,
-                                approval_question=manage.approval_question,
+                                offers_waiting=offers_waiting, approval_question=manage.approval_question,
+                                pages_of=pages_of, csrf_field=csrf_field, address=display.address,
                                 RequestStatus=RequestStatus, RecipientStatus=RecipientStatus,
                                 OutboxStatus=OutboxStatus, ImportStatus=ImportStatus)
     app.jinja_env.filters.update(dt=datetime_display, day=day_display, stars=stars, as_options=as_options,

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm import hx
 from crm.blueprints.auth import bp
-from crm.blueprints.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from crm.blueprints.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from crm.extensions import db, login_manager
 from crm.models import User
 from crm.safe_redirect import safe_path
@@ -55,10 +55,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    if ButtonForm().validate_on_submit():
-        sessions.end_sessions(current_user)
-        db.session.commit()
-        logout_user()
+    sessions.end_sessions(current_user)
+    db.session.commit()
+    logout_user()
     return redirect(url_for("auth.login"))
 
 

@@ -2,33 +2,15 @@
 Guaranteed Display; and Settings › Offers: the claim window and the update-request days."""
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange
 
 from crm import hx
 from crm.blueprints.settings import bp
+from crm.blueprints.settings.forms import OfferSettingsForm, TerritoryForm
 from crm.extensions import db
 from crm.models import User
 from crm.services import activity, paging, settings, territories
 
 AGENTS_PER_PAGE = 50
-
-
-class TerritoryForm(FlaskForm):
-    service_zips = TextAreaField("Service zip codes")
-    sponsored_zips = TextAreaField("Sponsored zip codes")
-    guaranteed_display = BooleanField("Guaranteed Display")
-    phone = StringField("Mobile phone for offer texts")
-
-
-class OfferSettingsForm(FlaskForm):
-    claim_window_minutes = IntegerField("Claim window minutes", [
-        InputRequired("Enter a number of minutes."),
-        NumberRange(min=1, max=1440, message="Enter a number of minutes from 1 to 1440.")])
-    update_request_days = IntegerField("Update request days", [
-        InputRequired("Enter a number of days."),
-        NumberRange(min=1, max=365, message="Enter a number of days from 1 to 365.")])
 
 
 def _territory_form(territory: territories.Territory, formdata=None) -> TerritoryForm:
