@@ -1,8 +1,9 @@
 """A user's own preferences: digest emails (SPEC §4.7), their time zone (SPEC §3.9) and
 `Change password` (SPEC §3.8)."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_login import current_user, login_user
 
+from crm import hx
 from crm.blueprints.auth.forms import ChangePasswordForm
 from crm.blueprints.preferences import bp
 from crm.blueprints.preferences.forms import PreferencesForm
@@ -36,9 +37,9 @@ def save():
         else:
             current_user.digest_emails = form.digest_emails.data
             db.session.commit()
-            flash("Digest emails turned " + ("on." if current_user.digest_emails else "off.") +
-                  f" Times show in {local_time.zone_name_of(current_user)}.", "success")
-            return redirect(url_for("preferences.edit"))
+            return hx.answer("Digest emails turned " + ("on." if current_user.digest_emails else "off.") +
+                             f" Times show in {local_time.zone_name_of(current_user)}.",
+                             back_to=url_for("preferences.edit"))
     return _page(form=form, status=422)
 
 
@@ -56,6 +57,6 @@ def change_password():
             db.session.commit()
             # this session carries the new version; the others have ended
             login_user(current_user._get_current_object())
-            flash("Your password is changed. Your other sessions are signed out.", "success")
-            return redirect(url_for("preferences.edit"))
+            return hx.answer("Your password is changed. Your other sessions are signed out.",
+                             back_to=url_for("preferences.edit"))
     return _page(password_form=form, status=422)

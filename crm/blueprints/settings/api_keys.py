@@ -1,7 +1,8 @@
 """Settings › API keys (SPEC §3.8, §5): the broker lists, creates and revokes the events API's keys.
 A new key is shown once, in the answer to its creation, and never again (only its hash is kept)."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 
+from crm import hx
 from crm.blueprints.settings import bp
 from crm.blueprints.settings.forms import ApiKeyForm
 from crm.extensions import db
@@ -34,5 +35,5 @@ def revoke_api_key(key_id: int):
     api_key = db.session.get(ApiKey, key_id) or abort(404)
     api_key_service.revoke(api_key)
     db.session.commit()
-    flash(f"The key {api_key.name} ({api_key.prefix}…) is revoked: requests with it now get 401.", "success")
-    return redirect(url_for("settings.api_keys"))
+    return hx.answer(f"The key {api_key.name} ({api_key.prefix}…) is revoked: requests with it now get 401.",
+                     back_to=url_for("settings.api_keys"))

@@ -1,7 +1,8 @@
 """Settings for brokerage controls (SPEC §3.8): action plans, role permissions, the trash."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
+from crm import hx
 from crm.blueprints.settings import bp
 from crm.blueprints.settings.forms import PERMISSIONS, NewPlanForm, PlanSettingsForm, TaskForm, permissions_form
 from crm.extensions import db
@@ -35,8 +36,7 @@ def save_plan_settings():
     settings.put("days_allowed_ignored", form.days_allowed_ignored.data)
     settings.put("completed_plans_to_id", form.completed_plans_to_id.data or None)
     db.session.commit()
-    flash("Action plan settings saved.", "success")
-    return redirect(url_for("settings.action_plan_list"))
+    return hx.answer("Action plan settings saved.", back_to=url_for("settings.action_plan_list"))
 
 
 @bp.route("/action-plans", methods=["POST"])
@@ -49,8 +49,8 @@ def create_action_plan():
             form.name.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Plan “{plan.name}” created: add its tasks.", "success")
-            return redirect(url_for("settings.action_plan", plan_id=plan.id))
+            return hx.answer(f"Plan “{plan.name}” created: add its tasks.",
+                             back_to=url_for("settings.action_plan", plan_id=plan.id))
     return _plans_page(new_form=form, status=422)
 
 
@@ -61,8 +61,9 @@ def _plan_or_404(plan_id: int) -> ActionPlan:
     return plan
 
 
-def _plan_page(plan: ActionPlan, form=None, error: str | None = None, status: int = 200):
-    return render_template("settings/action_plan.html", plan=plan, form=form or TaskForm(), error=error,
+def _plan_page(plan: ActionPlan, form=None, refusal: str | None = None, status: int = 200):
+    return render_template("settings/action_plan.html", plan=plan, form=form or TaskForm(),
+                           notice=hx.Notice(refusal, "error") if refusal else None,
                            in_use=settings.get("plan_in_use_id") == plan.id), status
 
 
@@ -79,8 +80,7 @@ def add_plan_task(plan_id: int):
         return _plan_page(plan, form, status=422)
     action_plans.add_task(plan, form.kind.data, form.title.data, form.due_days.data)
     db.session.commit()
-    flash(f"Task added to “{plan.name}”.", "success")
-    return redirect(url_for("settings.action_plan", plan_id=plan.id))
+    return hx.answer(f"Task added to “{plan.name}”.", back_to=url_for("settings.action_plan", plan_id=plan.id))
 
 
 @bp.route("/action-plans/<int:plan_id>/tasks/<int:task_id>/delete", methods=["POST"])
@@ -89,10 +89,9 @@ def remove_plan_task(plan_id: int, task_id: int):
     try:
         action_plans.remove_task(plan, task_id)
     except action_plans.PlanError as error:
-        return _plan_page(plan, error=str(error), status=422)
+        return _plan_page(plan, refusal=str(error), status=422)
     db.session.commit()
-    flash("Task removed.", "success")
-    return redirect(url_for("settings.action_plan", plan_id=plan.id))
+    return hx.answer("Task removed.", back_to=url_for("settings.action_plan", plan_id=plan.id))
 
 
 @bp.route("/action-plans/<int:plan_id>/delete", methods=["POST"])
@@ -102,10 +101,9 @@ def delete_action_plan(plan_id: int):
         action_plans.delete_plan(plan)
     except action_plans.PlanError as error:
         db.session.rollback()
-        return _plan_page(plan, error=str(error), status=422)
+        return _plan_page(plan, refusal=str(error), status=422)
     db.session.commit()
-    flash(f"Plan “{plan.name}” deleted.", "success")
-    return redirect(url_for("settings.action_plan_list"))
+    return hx.answer(f"Plan “{plan.name}” deleted.", back_to=url_for("settings.action_plan_list"))
 
 
 # --- Roles and permissions ------------------------------------------------------------------------
@@ -126,17 +124,16 @@ def permissions():
     for key, _label in PERMISSIONS:
         settings.put(key, [role for role in ROLES if role in (form[key].data or [])])
     db.session.commit()
-    flash("Permissions saved.", "success")
-    return redirect(url_for("settings.permissions"))
+    return hx.answer("Permissions saved.", back_to=url_for("settings.permissions"))
 
 
 # --- Trash ------------------------------------------------------------------------------------------
 
-def _trash_page(error: str | None = None, status: int = 200):
+def _trash_page(refusal: str | None = None, status: int = 200):
     page = paging.page_number(request.args)
     rows, has_next, total = trash.trashed(page)
     return render_template("settings/trash.html", rows=rows, has_next=has_next, total=total, page=page,
-                           keep_days=trash.KEEP_DAYS, error=error), status
+                           keep_days=trash.KEEP_DAYS, notice=hx.Notice(refusal, "error") if refusal else None), status
 
 
 @bp.route("/trash")
@@ -151,5 +148,5 @@ def restore_contact(contact_id: int):
     except trash.TrashError as error:
         return _trash_page(str(error), 422)
     db.session.commit()
-    flash(f"{contact.name} was restored with all its leads, notes and history.", "success")
-    return redirect(url_for("settings.trash_list"))
+    return hx.answer(f"{contact.name} was restored with all its leads, notes and history.",
+                     back_to=url_for("settings.trash_list"))

@@ -1,6 +1,6 @@
 """Settings › Notification log (SPEC §4.8): every email and text with its state and last error;
 `Retry` sends a message again at the worker's next pass."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 
 from crm import hx
 from crm.blueprints.settings import bp
@@ -20,8 +20,8 @@ def notification_log():
     page = paging.page_number(request.args)
     messages, has_next = delivery.log_page(status, page, PAGE_SIZE)
     return render_template("settings/delivery.html", messages=messages, has_next=has_next, page=page,
-                          status=status, states=STATE_LABELS, retryable=delivery.RETRYABLE,
-                          failed_count=delivery.failed_count(), keep_trying=delivery.KEEP_TRYING)
+                           status=status, states=STATE_LABELS, retryable=delivery.RETRYABLE,
+                           failed_count=delivery.failed_count(), keep_trying=delivery.KEEP_TRYING)
 
 
 @bp.route("/notifications/<int:message_id>/retry", methods=["POST"])
@@ -32,8 +32,6 @@ def retry_notification(message_id: int):
         done = f"Message #{message.id} to {message.recipient} is queued to be sent again."
     else:
         done = f"Message #{message.id} is {STATE_LABELS[message.status].lower()}: there is nothing to retry."
-    if hx.is_partial_request():
-        return hx.render_fragment("settings/delivery.html", "row", message=message, states=STATE_LABELS,
-                                  retryable=delivery.RETRYABLE, notice=done)
-    flash(done, "success")
-    return redirect(url_for("settings.notification_log"))
+    return hx.answer(done, back_to=url_for("settings.notification_log"), fragment=lambda notice: (
+        hx.render_fragment("settings/delivery.html", "row", message=message, states=STATE_LABELS,
+                           retryable=delivery.RETRYABLE, notice=notice)))
