@@ -32,24 +32,20 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        address = request.remote_addr or ""
-        blocked_until = sessions.retry_after(form.email.data, address)
-        if blocked_until:
-            flash(f"Too many failed sign-ins. Try again after {datetime_display(blocked_until)}.", "error")
-            response = make_response(render_template("auth/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(sessions.seconds_until(blocked_until))
-            return response
-        user = sessions.authenticate(form.email.data, form.password.data)
-        if user:
-            _start_session(user)
-            return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
-        sessions.record_failure(form.email.data, address)
-        db.session.commit()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    attempt = sessions.sign_in(form.email.data, form.password.data, request.remote_addr or "")
+    if attempt.blocked_until:
+        flash(f"Too many failed sign-ins. Try again after {datetime_display(attempt.blocked_until)}.", "error")
+        response = make_response(render_template("auth/login.html", form=form), 429)
+        response.headers["Retry-After"] = str(sessions.seconds_until(attempt.blocked_until))
+        return response
+    if attempt.user is None:
+        db.session.commit()  # the failure counts
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html", form=form), 401
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    _start_session(attempt.user)
+    return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
 
 
 @bp.route("/logout", methods=["POST"])
