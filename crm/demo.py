@@ -408,8 +408,9 @@ def _demo_alerts(users: list[User], now) -> None:
                         LeadFlowRule(position=2, zip="33629", assign_to_id=avery.id)])
     for body in _demo_website_events(now):
         events.record_event(events.parse_event(body))
-    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert")):
-        alerts.render_alert(message)  # as the worker did when it sent them
+    sent = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert")))
+    alerts.render_alerts(sent)  # as the worker did when it sent them
+    for message in sent:
         message.status, message.attempts, message.sent_at = "sent", 1, now - timedelta(minutes=74)
     waiting = outbox.enqueue_email(avery.email, "Lead alert: Gina Garcia — Property Inquiry",
                                    "Gina Garcia asked a question about a property.", kind="alert", user=avery)

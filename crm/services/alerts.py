@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app, render_template
 from sqlalchemy import exists, insert, or_, select, true, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm import clock
 from crm.extensions import db
@@ -125,15 +125,26 @@ def needs_rendering(message: OutboxMessage) -> bool:
     return message.kind == "alert" and not message.body_text
 
 
-def render_alert(message: OutboxMessage) -> None:
-    """Write a queued alert's body as its owner may read it now (SPEC §4.2: phones and emails they
-    may not see are `XXX`, in consumer text too), just before it is sent."""
-    lead = db.session.get(Lead, message.lead_id) if message.lead_id is not None else None
-    owner = db.session.get(User, message.user_id) if message.user_id is not None else None
-    contact = lead.contact if lead is not None else None
-    if lead is None or owner is None or contact is None:
+def render_alerts(messages: list[OutboxMessage]) -> None:
+    """Write queued alerts' bodies as each owner may read them now (SPEC §4.2: phones and emails
+    they may not see are `XXX`, in consumer text too), just before they are sent; their leads,
+    contacts and owners are read together."""
+    lead_ids = [message.lead_id for message in messages if message.lead_id is not None]
+    leads = {lead.id: lead for lead in db.session.scalars(
+        select(Lead).where(Lead.id.in_(lead_ids))
+        .options(joinedload(Lead.contact).selectinload(Contact.emails), joinedload(Lead.contact)
+                 .selectinload(Contact.phones)))}
+    owners = {owner.id: owner for owner in db.session.scalars(
+        select(User).where(User.id.in_({message.user_id for message in messages})))}
+    for message in messages:
+        _render_alert(message, leads.get(message.lead_id), owners.get(message.user_id))
+
+
+def _render_alert(message: OutboxMessage, lead: Lead | None, owner: User | None) -> None:
+    if lead is None or owner is None:
         message.body_text = "The lead of this alert was deleted before the alert was sent."
         return
+    contact = lead.contact
     can_see = masking.can_see_contact_info(owner, contact)
     context = dict(
         owner=owner, contact=contact, lead=lead, name=_contact_name(contact), url=contact_url(contact.id),

@@ -286,8 +286,7 @@ def _claimed_messages(ids: list[int]) -> list[OutboxMessage]:
     messages = list(db.session.scalars(query))
     to_render = [message for message in messages if alerts.needs_rendering(message)]
     if to_render:
-        for message in to_render:
-            alerts.render_alert(message)
+        alerts.render_alerts(to_render)
         db.session.commit()
         messages = list(db.session.scalars(query))  # one read instead of one per expired row
     return messages
