@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -41,7 +42,7 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 @contextmanager
 def postgresql_cluster():
-    """A private PostgreSQL 15 on a free port, kept in instance/bench/pg between runs."""
+    """A private PostgreSQL 15 on a free port, its data kept in instance/bench/pg between runs."""
     data = BENCH / "pg"
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
@@ -49,7 +50,9 @@ def postgresql_cluster():
             shutil.chown(data, "postgres", "postgres")
         subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                                      "-E", "UTF8"]), check=True, capture_output=True)
-    port = 55432
+    with socket.socket() as probe:  # a free port: other clusters (tests, other checkouts) may be running
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w", "-o",
                                  f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=100",
                                  "start"]), check=True, capture_output=True)

@@ -249,41 +249,47 @@ BULK_TABLES = ("contacts", "contact_emails", "contact_phones", "leads")
 FTS_INSERT_TRIGGER = "contacts_fts_insert"
 
 
-def _secondary_indexes() -> list[tuple[str, str]]:
-    """(name, CREATE statement) of the bulk tables' indexes that no constraint owns."""
+def _deferred_structures() -> list[tuple[str, list[str]]]:
+    """What makes each inserted row cost more than its own write, as (drop, statements that make it
+    again): the bulk tables' secondary indexes; on PostgreSQL their foreign keys (checked row by
+    row, against a whole-table check when added back); on SQLite the full-text insert trigger."""
     if db.engine.dialect.name == "postgresql":
-        query = text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables) AND indexname NOT IN "
-                     "(SELECT conname FROM pg_constraint)")
-        return [tuple(row) for row in db.session.execute(query, {"tables": list(BULK_TABLES)})]
-    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
-                 f"({', '.join(repr(table) for table in BULK_TABLES)})")
-    return [tuple(row) for row in db.session.execute(query)]
+        tables = {"tables": list(BULK_TABLES)}
+        indexes = db.session.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"), tables)
+        foreign_keys = db.session.execute(text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables)"), tables)
+        return ([(f"DROP INDEX {name}", [create]) for name, create in indexes]
+                + [(f"ALTER TABLE {table} DROP CONSTRAINT {name}",
+                    [f"ALTER TABLE {table} ADD CONSTRAINT {name} {rule}"]) for table, name, rule in foreign_keys])
+    indexes = db.session.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+        f"({', '.join(repr(table) for table in BULK_TABLES)})"))
+    trigger = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": FTS_INSERT_TRIGGER})
+    full_text = [(f"DROP TRIGGER {FTS_INSERT_TRIGGER}",
+                  ["INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')", trigger])] if trigger else []
+    return [(f"DROP INDEX {name}", [create]) for name, create in indexes] + full_text
 
 
 @contextmanager
-def _indexes_built_after():
-    """Into empty tables, rows go in without their secondary indexes (and SQLite's full-text
-    trigger), which are built once at the end: one sort each instead of a million scattered
-    insertions. With rows there already (a second load) the indexes stay."""
+def _structures_built_after():
+    """Into empty tables, rows go in without their secondary indexes, foreign keys and full-text
+    trigger (`_deferred_structures`), which are made again once at the end: one sort or one check
+    each instead of a million scattered insertions. With rows there already (a second load) they stay."""
     if db.session.scalar(select(Contact.id).limit(1)) is not None:
         yield
         return
-    indexes = _secondary_indexes()
-    sqlite = db.engine.dialect.name == "sqlite"
-    trigger = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :name"),
-                                {"name": FTS_INSERT_TRIGGER}) if sqlite else None
-    for name, _create in indexes:
-        db.session.execute(text(f"DROP INDEX {name}"))
-    if trigger:
-        db.session.execute(text(f"DROP TRIGGER {FTS_INSERT_TRIGGER}"))
+    deferred = _deferred_structures()
+    for drop, _again in deferred:
+        db.session.execute(text(drop))
     yield
-    if not sqlite:
+    if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET maintenance_work_mem = '256MB'"))  # the server's memory, for the sorts
-    for _name, create in tqdm(indexes, unit=" indexes", desc="Indexes", disable=len(indexes) < 2):
-        db.session.execute(text(create))
-    if trigger:
-        db.session.execute(text("INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')"))
-        db.session.execute(text(trigger))
+    for _drop, again in tqdm(deferred, unit=" indexes", desc="Indexes", disable=len(deferred) < 2):
+        for statement in again:
+            db.session.execute(text(statement))
 
 
 def _bulk_load(contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now) -> None:
@@ -293,12 +299,21 @@ def _bulk_load(contact_count: int, lead_count: int, rng: random.Random, pools: P
     writer = BulkWriter(now)
     if not writer.postgresql:
         db.session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
-    with _indexes_built_after(), tqdm(total=contact_count, unit=" contacts", desc="Demo data",
+    with _structures_built_after(), tqdm(total=contact_count, unit=" contacts", desc="Demo data",
                                       disable=contact_count < 50_000) as progress:
         for batch in generator.batches():
             writer.write_batch(batch)
             progress.update(len(batch.contacts))
     _reset_sequences()
+    db.session.commit()
+
+
+def _analyze() -> None:
+    """Fresh statistics, so the planner picks the sort indexes (and the rest of the load's queries
+    are planned for a million rows); SQLite samples each index instead of reading it whole."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA analysis_limit = 2000"))
+    db.session.execute(text("ANALYZE"))
     db.session.commit()
 
 
@@ -324,9 +339,8 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
         _territories(agents, rng)
     db.session.commit()
     _bulk_load(contact_count, lead_count, rng, Pools.make(fake), agents, now)
+    _analyze()
     _end_of_load(users, now)
-    db.session.commit()
-    db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
     return (f"Loaded {contact_count} contacts and {lead_count} leads. "
             f"Sign in as any of {', '.join(email for email, *_ in DEMO_USERS)} with password {PASSWORD}.")
