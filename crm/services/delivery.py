@@ -33,10 +33,10 @@ from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, 
 from crm import clock
 from crm.extensions import db
 from crm.models import OutboxMessage, User
+from crm.models.values import OutboxStatus
 from crm.services import alerts, outbox, webhooks
 
-STATUSES = ("queued", "sending", "sent", "logged", "failed")
-RETRYABLE = ("queued", "failed")
+RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 KEEP_TRYING = timedelta(days=3)  # then the message is `failed` and the broker is told (SPEC §4.8)
@@ -74,14 +74,14 @@ ATTEMPTS_BEFORE_FAILING = attempts_in(KEEP_TRYING)
 def claim_batch(limit: int = BATCH_SIZE) -> list[int]:
     """Mark up to `limit` due messages as ours (status `sending`, a lease) and commit."""
     now = clock.now()
-    due = or_(and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
-              and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now))
+    due = or_(and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
+              and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now))
     candidates = (select(OutboxMessage.id).where(due)
                   .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claim = (update(OutboxMessage).where(OutboxMessage.id.in_(candidates))
-             .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+             .values(status=OutboxStatus.SENDING, locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
              .returning(OutboxMessage.id).execution_options(synchronize_session=False))
     claimed = list(db.session.execute(claim).scalars())
     db.session.commit()
@@ -93,7 +93,7 @@ class Outcome:
     """How one attempt went, recorded with the rest of its batch."""
     message: OutboxMessage
     channel: str
-    status: str
+    status: OutboxStatus
     last_error: str | None = None
     sent_at: datetime | None = None
     next_attempt_at: datetime | None = None
@@ -103,15 +103,15 @@ def _failure(message: OutboxMessage, error: str) -> Outcome:
     """Retry with backoff until the message has waited KEEP_TRYING, then `failed`."""
     now = clock.now()
     if now - message.created_at >= KEEP_TRYING:
-        return Outcome(message, message.channel, "failed", last_error=error)
-    return Outcome(message, message.channel, "queued", last_error=error,
+        return Outcome(message, message.channel, OutboxStatus.FAILED, last_error=error)
+    return Outcome(message, message.channel, OutboxStatus.QUEUED, last_error=error,
                    next_attempt_at=now + backoff(message.attempts))
 
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 _RECORD_OUTCOME = (
     update(OUTBOX)
-    .where(OutboxMessage.id == bindparam("message_id"), OutboxMessage.status == "sending",
+    .where(OutboxMessage.id == bindparam("message_id"), OutboxMessage.status == OutboxStatus.SENDING,
            OutboxMessage.locked_until == bindparam("lease"))
     .values(status=bindparam("new_status"), last_error=bindparam("new_last_error"),
             sent_at=bindparam("new_sent_at"), next_attempt_at=bindparam("new_next_attempt_at"), locked_until=None))
@@ -136,7 +136,7 @@ def _renew_leases(messages: list[OutboxMessage]) -> list[OutboxMessage]:
     for message in messages:
         renewed = cast(CursorResult, db.session.connection().execute(
             update(OUTBOX)
-            .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.locked_until == message.locked_until)
             .values(locked_until=renewed_until)))
         if renewed.rowcount == 1:
@@ -265,14 +265,14 @@ def _attempt(message: OutboxMessage, smtp: SmtpSender | None) -> Outcome:
     send = _transport(message, smtp)
     if send is None:
         _print_to_console(message)
-        return Outcome(message, message.channel, "logged", sent_at=clock.now())
+        return Outcome(message, message.channel, OutboxStatus.LOGGED, sent_at=clock.now())
     try:
         send()
     except Exception as error:  # any failure of one message is recorded on it and retried later
         current_app.logger.warning("outbox #%s to %s failed (attempt %s): %s", message.id, message.recipient,
                                    message.attempts, error)
         return _failure(message, f"{type(error).__name__}: {error}"[:2000])
-    return Outcome(message, message.channel, "sent", sent_at=clock.now())
+    return Outcome(message, message.channel, OutboxStatus.SENT, sent_at=clock.now())
 
 
 def _lease_short(message: OutboxMessage) -> bool:
@@ -312,13 +312,14 @@ def _send_batch(messages: list[OutboxMessage], smtp: SmtpSender | None) -> list[
 def failed_count() -> int:
     """Messages given up on (the notification log's banner)."""
     return db.session.execute(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")).scalar_one()
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).scalar_one()
 
 
 def report_failures() -> int:
     """Once mail works again: email the broker(s) which messages were given up on, once each."""
     failed = list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == "failed", OutboxMessage.failure_reported_at.is_(None))
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.failure_reported_at.is_(None))
         .order_by(OutboxMessage.id).limit(500)))
     if not failed:
         return 0
@@ -326,7 +327,7 @@ def report_failures() -> int:
              f" ({message.last_error})" for message in failed]
     body = (f"{len(failed)} message(s) could not be sent for {KEEP_TRYING.days} days and were given up on:\n\n"
             + "\n".join(lines) + "\n\nThe notification log in Settings has each one, with Retry.")
-    brokers = db.session.scalars(select(User).where(User.role == "broker", User.is_active_user.is_(True)))
+    brokers = db.session.scalars(select(User).where(User.runs_settings, User.is_active_user.is_(True)))
     for broker in brokers:
         outbox.enqueue_email(broker.email, f"{len(failed)} message(s) could not be sent", body,
                              kind="delivery_failure", user=broker)
@@ -352,7 +353,7 @@ def deliver_outbox(batch_size: int = BATCH_SIZE) -> int:
             if not ids:
                 break
             outcomes = _send_batch(_claimed_messages(ids), smtp)
-            mail_works = mail_works or any(outcome.status == "sent" and outcome.channel == "email"
+            mail_works = mail_works or any(outcome.status == OutboxStatus.SENT and outcome.channel == "email"
                                            for outcome in outcomes)
             handled += len(ids)
     finally:
@@ -367,7 +368,7 @@ def retry(message: OutboxMessage) -> bool:
     """The notification log's Retry: send again at the next worker pass, with a fresh set of attempts."""
     if message.status not in RETRYABLE:
         return False
-    message.status, message.attempts, message.next_attempt_at = "queued", 0, clock.now()
+    message.status, message.attempts, message.next_attempt_at = OutboxStatus.QUEUED, 0, clock.now()
     return True
 
 
