@@ -105,10 +105,11 @@ def _contact_row(contact_id: int, pools: Pools, rng: random.Random, agents: list
         buy_sell_rent=rng.choice(v.BUY_SELL_RENT), financing=rng.choice(v.FINANCING),
         prequalified=rng.random() < 0.3, street=street, city=city, state="FL", zip=zip_code, arrival_zip=zip_code,
         created_at=created, updated_at=created, lead_count=0, last_inquiry_at=None, last_inquiry_type=None,
-        last_activity_at=None, search_text=f"{first} {last} {street} {city} {zip_code}".lower(),
+        last_activity_at=None, search_text=f"{first} {last} {street} {city} {zip_code}".lower(), unsubscribed=False,
     )
 
 
+UNSUBSCRIBED = "Unsubscribed"
 PROPERTY_INQUIRIES = ("Property Inquiry", "Showing Request", "Saved Property", "Viewed Property")
 
 
@@ -136,6 +137,8 @@ def _apply_lead(contact: dict, lead: dict) -> None:
         contact["last_inquiry_type"] = lead["inquiry_type"]
     if lead["mls_number"]:
         contact["search_text"] += f" mls:{lead['mls_number'].lower()}"
+    if lead["inquiry_type"] == UNSUBSCRIBED:  # as the events API marks them (no UPDATE of them afterwards)
+        contact["unsubscribed"] = True
 
 
 def _leads_per_contact(contact_count: int, lead_count: int, rng: random.Random) -> array:
