@@ -16,7 +16,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import Contact, Lead, OutboxMessage, User
 from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
-from crm.services import masking, outbox
+from crm.services import display, masking, outbox
 from crm.wording import plural
 
 DIGEST_INTERVAL = timedelta(hours=1)
@@ -42,18 +42,14 @@ def contact_url(contact_id: int) -> str:
     return f"{current_app.config['BASE_URL']}/contacts/{contact_id}"
 
 
-def _money(value) -> str:
-    return f"${value:,.0f}"
-
-
 def _property_line(lead: Lead) -> str | None:
-    address = ", ".join(part for part in (lead.property_street, lead.property_city,
-                                          " ".join(filter(None, (lead.property_state, lead.property_zip)))) if part)
+    address = display.address(lead.property_street, lead.property_city,
+                              " ".join(filter(None, (lead.property_state, lead.property_zip))))
     details = [address] if address else []
     if lead.mls_number:
         details.append(f"MLS {lead.mls_number}")
     if lead.price is not None:
-        details.append(_money(lead.price))
+        details.append(display.money(lead.price))
     if lead.property_type:
         details.append(lead.property_type)
     if lead.bedrooms is not None:
@@ -75,7 +71,8 @@ def search_summary(lead: Lead) -> str | None:
         parts.append("zip " + ", ".join(criteria["code"]))
     low, high = criteria.get("minPrice"), criteria.get("maxPrice")
     if low is not None or high is not None:
-        parts.append(f"{_money(low) if low is not None else 'any'} to {_money(high) if high is not None else 'any'}")
+        low_text, high_text = (display.money(price) if price is not None else "any" for price in (low, high))
+        parts.append(f"{low_text} to {high_text}")
     if criteria.get("minBedrooms") is not None:
         parts.append(f"{criteria['minBedrooms']:g}+ bedrooms")
     if criteria.get("minBathrooms") is not None:

@@ -34,7 +34,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import OutboxMessage, User
 from crm.models.values import OutboxStatus
-from crm.services import alerts, outbox, webhooks
+from crm.services import alerts, outbox, paging, webhooks
 
 RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -377,5 +377,4 @@ def log_page(status: str | None, page: int, page_size: int) -> tuple[list[Outbox
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status:
         query = query.where(OutboxMessage.status == status)
-    rows = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)))
-    return rows[:page_size], len(rows) > page_size
+    return paging.offset_page(query, page, page_size)

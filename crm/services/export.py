@@ -29,7 +29,7 @@ CHUNK_ROWS = 2000
 
 
 def may_export(viewer: User) -> bool:
-    return viewer.role in settings.get("roles_may_export")
+    return policy.granted(viewer, settings.get("roles_may_export"))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from crm.blueprints.contacts.forms import AddLeadForm, SmartListForm, field_labe
 from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edit
 from crm.blueprints.manage.controls import contact_controls, leads_controls
 from crm.extensions import db
-from crm.models import User
 from crm.models import values as v
 from crm.services import activity, contacts, lead_search, masking, referrals, settings, smart_lists, visibility
 
@@ -31,7 +30,7 @@ def index():
 
 
 def _filters(args) -> lead_search.LeadFilters:
-    return lead_search.LeadFilters.from_args(args, *_sources())
+    return lead_search.read_filters(current_user, args)
 
 
 def _sources() -> tuple[list[str], list[str]]:
@@ -48,7 +47,7 @@ def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
     pairs += [(key, str(value)) for key, value in changes.items() if value is not None]
     if filters.page > 1 and "page" not in changes:
         pairs.append(("page", str(filters.page)))
-    if filters.after and "after" not in changes:
+    if filters.after and "after" not in changes and "page" not in changes:  # another page, another cursor
         pairs.append(("after", lead_search.cursor_text(*filters.after)))
     return url_for("contacts.index") + (f"?{urlencode(pairs)}" if pairs else "")
 
@@ -58,7 +57,8 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
     body = hx.render_page(
         "contacts/index.html", "results", filters=filters, results=results, values=v,
-        owners=_owner_choices, sources=_sources, smart_lists=lambda: smart_lists.lists_with_counts(current_user),
+        owners=_owner_choices, sources=_sources, offices=lambda: lead_search.office_choices(current_user),
+        smart_lists=lambda: smart_lists.lists_with_counts(current_user),
         leads_controls=leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
@@ -71,13 +71,7 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
 
 
 def _owner_choices() -> list[tuple[int, str]]:
-    """The Owner filter, for managers and up: the agents whose contacts they see."""
-    if current_user.is_agent:
-        return []
-    query = db.select(User.id, User.name).where(User.is_agent).order_by(User.name)
-    if current_user.is_manager:
-        query = query.where(User.office_id == current_user.office_id)
-    return [tuple(row) for row in db.session.execute(query)]
+    return visibility.owner_choices(current_user)
 
 
 def _visible_contact_or_404(contact_id: int):
@@ -234,7 +228,7 @@ def open_list(list_id: int):
     smart_list = smart_lists.get_visible(current_user, list_id)
     if smart_list is None:
         abort(404)
-    filters = smart_lists.filters_of(smart_list)
+    filters = smart_lists.filters_of(smart_list, current_user)
     return _render_leads(filters, _leads_url(filters), dropped=filters.dropped)
 
 
