@@ -2,8 +2,9 @@
 type, referrals per sub-tab over time, late tasks and ignored referrals.
 
 Scope: an agent sees their own contacts, a manager their office's, the broker (and concierge)
-everyone's or one office's. Every figure is one grouped, indexed query over that scope; only speed
-to lead brings its per-lead minutes into Python, for the percentiles SQLite cannot compute.
+everyone's or one office's. Lead counts come from the hourly rollups the database keeps
+(crm/services/dashboard_rollup.py), speed to lead from `leads.answered_at`: only the answered
+leads' minutes come into Python, for the percentiles SQLite cannot compute.
 """
 import math
 import statistics
@@ -12,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select, true, union_all
 
 from crm import clock
 from crm.extensions import db
-from crm.models import ActivityLog, Contact, Lead, Office, User
-from crm.models.values import IMMEDIATE_INQUIRIES, REFERRAL_TABS
+from crm.models import Contact, DashboardCount, DashboardCountChange, Lead, Office, User
+from crm.models.values import REFERRAL_TABS
 from crm.services import action_plans, local_time, settings
 
 DEFAULT_DAYS = 30
@@ -60,13 +61,20 @@ class Period:
 
     @property
     def window(self) -> tuple[datetime, datetime]:
-        after_end = self.end + timedelta(days=1)
-        return local_time.day_start(self.start, self.zone), local_time.day_start(after_end, self.zone)
+        """The UTC hours whose local day is in the period, [first, after last) (a lead counts on the
+        day of its hour: exact wherever the offset is whole hours)."""
+        first, after_end = self.start, self.end + timedelta(days=1)
+        return _hour_up(local_time.day_start(first, self.zone)), _hour_up(local_time.day_start(after_end, self.zone))
 
     def day_of(self, hour) -> date:
-        """The viewer's day of a UTC hour as `_hour` reads it."""
+        """The viewer's day of a UTC hour (a datetime, or text as SQLite's `_hour` gives it)."""
         moment = hour if isinstance(hour, datetime) else datetime.fromisoformat(hour)
         return local_time.to_local(moment, self.zone).date()
+
+
+def _hour_up(moment: datetime) -> datetime:
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + timedelta(hours=1)
 
 
 def _parse_day(raw: str | None) -> date | None:
@@ -122,6 +130,29 @@ def _hour(column):
     return func.date_trunc("hour", column)
 
 
+def _counted(dimension: str, period: Period, scope_ids: list[int] | None = None, value: str | None = None,
+             by: tuple[str, ...] = ("hour", "value")):
+    """Rows of `by` and their lead count from the rollups (folded counts plus pending changes)."""
+    start, end = period.window
+    parts = []
+    for table in (DashboardCount, DashboardCountChange):
+        part = select(table.hour, table.scope_id, table.value, table.leads).where(
+            table.dimension == dimension, table.hour >= start, table.hour < end)
+        if scope_ids is not None:
+            part = part.where(table.scope_id.in_(scope_ids))
+        if value is not None:
+            part = part.where(table.value == value)
+        parts.append(part)
+    rows = union_all(*parts).subquery()
+    columns = [rows.c[name] for name in by]
+    total = func.sum(rows.c.leads)
+    return db.session.execute(select(*columns, total).group_by(*columns).having(total != 0))
+
+
+def _office_of_view(viewer: User, period: Period) -> int | None:
+    return viewer.office_id if viewer.role == "manager" else period.office_id
+
+
 # --- Speed to lead --------------------------------------------------------------------------
 
 @dataclass
@@ -151,25 +182,28 @@ class Speed:
 
 def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
     """Overall and per owner, for immediate-class leads of the period with an owner."""
+    office_id = _office_of_view(viewer, period)
+    own = [viewer.id] if viewer.role == "agent" else None
+    office = None if own or office_id is None else str(office_id)
+    leads = {owner: count for owner, count in _counted("immediate", period, own, office, by=("scope_id",))}
+    unanswered = {owner: count for owner, count in _counted("unanswered", period, own, office, by=("scope_id",))}
+    names = {user_id: name for user_id, name in db.session.execute(select(User.id, User.name)
+                                                                    .where(User.id.in_(leads)))}
+    per_owner = {owner_id: Speed(names.get(owner_id, ""), owner_id, [], unanswered.get(owner_id, 0))
+                 for owner_id in leads}
     start, end = period.window
-    first_action = (select(func.min(ActivityLog.created_at))
-                    .where(ActivityLog.contact_id == Contact.id, ActivityLog.actor_id == Contact.owner_id,
-                           ActivityLog.created_at >= Lead.occurred_at)
-                    .scalar_subquery())
-    rows = db.session.execute(
-        select(Contact.owner_id, User.name, Lead.occurred_at, first_action).select_from(Lead)
-        .join(Contact, Contact.id == Lead.contact_id).join(User, User.id == Contact.owner_id)
-        .where(Lead.occurred_at >= start, Lead.occurred_at < end, Lead.inquiry_type.in_(IMMEDIATE_INQUIRIES),
-               scope_condition(viewer, period)))
-    overall = Speed("All agents", None, [], 0)
-    per_owner: dict[int | None, Speed] = {}
-    for owner_id, owner_name, occurred_at, answered_at in rows:
-        speed = per_owner.setdefault(owner_id, Speed(owner_name, owner_id, [], 0))
-        for bucket in (overall, speed):
-            if answered_at is None:
-                bucket.unanswered += 1
-            else:
-                bucket.minutes.append((answered_at - occurred_at).total_seconds() / 60)
+    answered = (select(Lead.owner_id, Lead.occurred_at, Lead.answered_at)
+                .where(Lead.answered_at.is_not(None), Lead.occurred_at >= start, Lead.occurred_at < end,
+                       Lead.owner_id.is_not(None), Lead.contact_deleted.is_(False)))
+    if own:
+        answered = answered.where(Lead.owner_id == viewer.id)
+    elif office_id is not None:
+        answered = answered.where(Lead.office_id == office_id)
+    overall = Speed("All agents", None, [], sum(unanswered.values()))
+    for owner_id, occurred_at, answered_at in db.session.execute(answered):
+        minutes = (answered_at - occurred_at).total_seconds() / 60
+        overall.minutes.append(minutes)
+        per_owner[owner_id].minutes.append(minutes)
     return overall, sorted(per_owner.values(), key=lambda speed: speed.label)
 
 
@@ -198,23 +232,19 @@ def _daily(period: Period, rows, key_of=lambda key: key) -> DailyCounts:
     return DailyCounts(buckets, dict(counts))
 
 
-def _leads_per_day(viewer: User, period: Period, key_column) -> DailyCounts:
-    start, end = period.window
-    day = _hour(Lead.occurred_at)
-    rows = db.session.execute(
-        select(day, key_column, func.count()).select_from(Lead)
-        .join(Contact, Contact.id == Lead.contact_id)
-        .where(Lead.occurred_at >= start, Lead.occurred_at < end, scope_condition(viewer, period))
-        .group_by(day, key_column))
-    return _daily(period, rows)
+def _leads_per_day(viewer: User, period: Period, dimension: str) -> DailyCounts:
+    if viewer.role == "agent":
+        return _daily(period, _counted(f"owner_{dimension}", period, [viewer.id]))
+    office_id = _office_of_view(viewer, period)
+    return _daily(period, _counted(dimension, period, None if office_id is None else [office_id]))
 
 
 def leads_by_source(viewer: User, period: Period) -> DailyCounts:
-    return _leads_per_day(viewer, period, Contact.contact_source)
+    return _leads_per_day(viewer, period, "source")
 
 
 def leads_by_inquiry_type(viewer: User, period: Period) -> DailyCounts:
-    return _leads_per_day(viewer, period, Lead.inquiry_type)
+    return _leads_per_day(viewer, period, "inquiry")
 
 
 def referrals_by_tab(viewer: User, period: Period) -> DailyCounts:
