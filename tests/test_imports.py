@@ -143,9 +143,12 @@ def test_cancel_stops_between_chunks_and_undo_removes_exactly_what_it_added(user
     assert (stored.status, stored.rows_done, stored.rows_created, stored.rows_matched) == ("Cancelled", 200, 199, 1)
     assert _count(Contact) == 200
     page = broker_web.get(f"/settings/import/{stored.id}").get_data(as_text=True)
-    assert "Undo import" in page
+    assert "Undo import" in page and 'hx-confirm="Undo the import of people.csv? It deletes the 199 contacts' in page
 
-    assert broker_web.post(f"/settings/import/{stored.id}/undo").status_code == 302
+    asked = broker_web.post(f"/settings/import/{stored.id}/undo")  # without JavaScript: a confirmation step
+    assert asked.status_code == 200 and 'name="confirmed" value="1"' in asked.get_data(as_text=True)
+    assert _count(Contact) == 200
+    assert broker_web.post(f"/settings/import/{stored.id}/undo", {"confirmed": "1"}).status_code == 302
     db.session.refresh(existing)
     assert _count(Contact) == 1 and _count(Lead) == 1 and existing.lead_count == 1
     assert db.session.get(ContactImport, stored.id).status == "Undone"
@@ -158,7 +161,7 @@ def test_undo_is_refused_after_seven_days(users, broker_web):
     with clock.frozen_at(clock.now() + timedelta(days=8)):
         page = broker_web.get(f"/settings/import/{stored.id}").get_data(as_text=True)
         assert "Undo import" not in page
-        broker_web.post(f"/settings/import/{stored.id}/undo")
+        broker_web.post(f"/settings/import/{stored.id}/undo", {"confirmed": "1"})
     assert _count(Contact) == 2
 
 

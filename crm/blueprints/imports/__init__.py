@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from crm import clock
+from crm import clock, hx
 from crm.blueprints.guards import roles_required
 from crm.blueprints.imports.forms import NOT_IMPORTED, UploadForm, mapping_form
 from crm.extensions import csrf, db
@@ -93,7 +93,14 @@ def _mapping_context(stored: ContactImport, formdata=None, problem: str | None =
 
 def _progress_context(stored: ContactImport) -> dict:
     now = clock.now()
-    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now))
+    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now),
+                undo_question=_undo_question(stored))
+
+
+def _undo_question(stored: ContactImport) -> str:
+    return (f"Undo the import of {stored.filename}? It deletes the {stored.rows_created:,} contacts it created "
+            f"and the {stored.rows_created + stored.rows_matched:,} leads it added; people who were already here "
+            "keep everything else.")
 
 
 @bp.route("/<int:import_id>")
@@ -145,6 +152,10 @@ def cancel(import_id: int):
 @bp.route("/<int:import_id>/undo", methods=["POST"])
 def undo(import_id: int):
     stored = _import(import_id)
+    back = url_for("imports.detail", import_id=import_id)
+    if not request.form.get("confirmed") and imports.can_undo(stored, clock.now()):
+        return render_template("confirm.html", label="Undo import", question=_undo_question(stored),
+                               action=request.path, back=back)
     try:
         removed_contacts, removed_leads = imports.undo(stored)
     except imports.ImportProblem as error:
@@ -154,7 +165,9 @@ def undo(import_id: int):
         db.session.commit()
         flash(f"Import undone: removed {removed_contacts:,} contacts and {removed_leads:,} leads it added.",
               "success")
-    return redirect(url_for("imports.detail", import_id=import_id))
+    if hx.is_partial_request():
+        return hx.redirect(Response(status=200), back)
+    return redirect(back)
 
 
 @bp.route("/<int:import_id>/skipped.csv")
