@@ -9,8 +9,8 @@ statements, the ORM, imports and their undo, trash, the demo's bulk load) keeps 
   concurrent events never wait on a shared counter row.
 - `fold_changes` (a worker job) sums the changes into `dashboard_counts`; readers add both.
 
-SQLite runs row triggers; PostgreSQL statement triggers over transition tables (one set-based
-statement for a COPY of a million rows). Both spell the same SELECTs below.
+The answers are row triggers on both databases; the counts are row triggers on SQLite and statement
+triggers over transition tables on PostgreSQL (a COPY of a million leads: one set-based statement).
 """
 from sqlalchemy import Connection, func, select, text
 
@@ -71,76 +71,69 @@ def _sqlite_row(alias: str) -> str:
 
 
 ANSWERABLE = f"owner_id IS NOT NULL AND inquiry_type IN ({IMMEDIATE_SQL})"
-
-SQLITE_TRIGGERS = {
-    "leads_dashboard_insert": f"AFTER INSERT ON leads BEGIN {_append_changes(dimension_rows('sqlite', _sqlite_row('NEW'), 1))}; END",
-    "leads_dashboard_delete": f"AFTER DELETE ON leads BEGIN {_append_changes(dimension_rows('sqlite', _sqlite_row('OLD'), -1))}; END",
-    "leads_dashboard_update": (
-        f"AFTER UPDATE OF {', '.join(LEAD_COLUMNS)} ON leads BEGIN "
-        + _append_changes(dimension_rows('sqlite', _sqlite_row('OLD'), -1) + " UNION ALL "
-                          + dimension_rows('sqlite', _sqlite_row('NEW'), 1)) + "; END"),
+# The answers: row triggers on both databases (each probes one contact's activity or leads by index).
+# trigger: (when, event, table, statement)
+ANSWER_TRIGGERS = {
     "leads_answered_on_insert": (
-        f"AFTER INSERT ON leads WHEN NEW.owner_id IS NOT NULL AND NEW.inquiry_type IN ({IMMEDIATE_SQL}) BEGIN "
+        f"NEW.owner_id IS NOT NULL AND NEW.inquiry_type IN ({IMMEDIATE_SQL})", "INSERT", "leads",
         f"UPDATE leads SET answered_at = ({_first_action('NEW')}) WHERE id = NEW.id "
-        f"AND EXISTS ({_first_action('NEW')}); END"),
+        f"AND EXISTS ({_first_action('NEW')})"),
     "leads_answered_on_owner": (
-        "AFTER UPDATE OF owner_id, occurred_at ON leads WHEN OLD.owner_id IS NOT NEW.owner_id "
-        "OR OLD.occurred_at IS NOT NEW.occurred_at BEGIN "
-        f"UPDATE leads SET answered_at = ({_first_action('leads')}) WHERE id = NEW.id AND {ANSWERABLE}; END"),
+        "OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.occurred_at IS DISTINCT FROM NEW.occurred_at",
+        "UPDATE OF owner_id, occurred_at", "leads",
+        f"UPDATE leads SET answered_at = ({_first_action('leads')}) WHERE id = NEW.id AND {ANSWERABLE}"),
     "activity_answers_leads": (
-        "AFTER INSERT ON activity_log WHEN NEW.actor_id IS NOT NULL AND NEW.contact_id IS NOT NULL BEGIN "
+        "NEW.actor_id IS NOT NULL AND NEW.contact_id IS NOT NULL", "INSERT", "activity_log",
         "UPDATE leads SET answered_at = NEW.created_at WHERE contact_id = NEW.contact_id "
         f"AND owner_id = NEW.actor_id AND inquiry_type IN ({IMMEDIATE_SQL}) AND occurred_at <= NEW.created_at "
-        "AND (answered_at IS NULL OR answered_at > NEW.created_at); END"),
+        "AND (answered_at IS NULL OR answered_at > NEW.created_at)"),
 }
+# The counts: row triggers on SQLite; statement triggers over transition tables on PostgreSQL
+# (a COPY of a million leads is one set-based statement). trigger: (event, SQLite body, PostgreSQL body)
+_CHANGED = ("AFTER UPDATE OF " + ", ".join(LEAD_COLUMNS))
+COUNT_TRIGGERS = {
+    "leads_dashboard_insert": ("INSERT", _append_changes(dimension_rows("sqlite", _sqlite_row("NEW"), 1)),
+                               _append_changes(dimension_rows("postgresql", "new_rows", 1))),
+    "leads_dashboard_delete": ("DELETE", _append_changes(dimension_rows("sqlite", _sqlite_row("OLD"), -1)),
+                               _append_changes(dimension_rows("postgresql", "old_rows", -1))),
+    "leads_dashboard_update": (
+        "UPDATE",
+        _append_changes(dimension_rows("sqlite", _sqlite_row("OLD"), -1) + " UNION ALL "
+                        + dimension_rows("sqlite", _sqlite_row("NEW"), 1)),
+        _append_changes(dimension_rows("postgresql", "old_rows", -1) + " UNION ALL "
+                        + dimension_rows("postgresql", "new_rows", 1))),
+}
+_TRANSITION_TABLES = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
+                      "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
 
-_ANSWER_FROM_ACTIONS = f"""
-UPDATE leads SET answered_at = first.answered_at FROM (
-    SELECT l.id, MIN(n.created_at) AS answered_at FROM new_rows n
-      JOIN leads l ON l.contact_id = n.contact_id AND l.owner_id = n.actor_id AND l.occurred_at <= n.created_at
-     WHERE l.inquiry_type IN ({IMMEDIATE_SQL}) GROUP BY l.id) AS first
- WHERE leads.id = first.id AND (leads.answered_at IS NULL OR leads.answered_at > first.answered_at)"""
-_ANSWER_NEW_LEADS = f"""
-UPDATE leads SET answered_at = ({_first_action('leads')}) FROM new_rows n
- WHERE leads.id = n.id AND n.owner_id IS NOT NULL AND n.inquiry_type IN ({IMMEDIATE_SQL})
-   AND EXISTS ({_first_action('n')})"""
-_MOVED = f"""new_rows n JOIN old_rows o ON o.id = n.id
- WHERE (n.owner_id IS DISTINCT FROM o.owner_id OR n.occurred_at <> o.occurred_at)
-   AND n.owner_id IS NOT NULL AND n.inquiry_type IN ({IMMEDIATE_SQL})"""
-# Guarded: a statement trigger fires even for no rows, and this UPDATE fires it again.
-_ANSWER_MOVED_LEADS = f"""IF EXISTS (SELECT 1 FROM {_MOVED}) THEN
-UPDATE leads SET answered_at = ({_first_action('leads')}) FROM {_MOVED} AND leads.id = n.id; END IF"""
-_PG_FUNCTIONS = {
-    "leads_dashboard_inserted": f"{_append_changes(dimension_rows('postgresql', 'new_rows', 1))}; {_ANSWER_NEW_LEADS};",
-    "leads_dashboard_deleted": f"{_append_changes(dimension_rows('postgresql', 'old_rows', -1))};",
-    "leads_dashboard_updated": (
-        _append_changes(dimension_rows('postgresql', 'old_rows', -1) + " UNION ALL "
-                        + dimension_rows('postgresql', 'new_rows', 1)) + f"; {_ANSWER_MOVED_LEADS};"),
-    "activity_answers_leads": f"{_ANSWER_FROM_ACTIONS};",
-}
-_PG_TRIGGERS = {  # trigger: (function, event, table, transition tables)
-    "leads_dashboard_insert": ("leads_dashboard_inserted", "INSERT", "leads", "NEW TABLE AS new_rows"),
-    "leads_dashboard_delete": ("leads_dashboard_deleted", "DELETE", "leads", "OLD TABLE AS old_rows"),
-    "leads_dashboard_update": ("leads_dashboard_updated", "UPDATE", "leads", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-    "activity_answers_leads": ("activity_answers_leads", "INSERT", "activity_log", "NEW TABLE AS new_rows"),
-}
+
+def _plpgsql(name: str, body: str) -> str:
+    return f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NULL; END $$"
 
 
 def _install_statements(dialect: str) -> list[str]:
     if dialect == "sqlite":
-        return [f"CREATE TRIGGER {name} {body}" for name, body in SQLITE_TRIGGERS.items()]
-    functions = [f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$"
-                 for name, body in _PG_FUNCTIONS.items()]
-    return functions + [
-        f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {tables} FOR EACH STATEMENT "
-        f"EXECUTE FUNCTION {function}()" for name, (function, event, table, tables) in _PG_TRIGGERS.items()]
+        return ([f"CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {when} BEGIN {statement}; END"
+                 for name, (when, event, table, statement) in ANSWER_TRIGGERS.items()]
+                + [f"CREATE TRIGGER {name} {_CHANGED if event == 'UPDATE' else 'AFTER ' + event} ON leads "
+                   f"BEGIN {body}; END" for name, (event, body, _pg) in COUNT_TRIGGERS.items()])
+    statements = []
+    for name, (when, event, table, statement) in ANSWER_TRIGGERS.items():
+        statements += [_plpgsql(name, statement), f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW "
+                                                  f"WHEN ({when}) EXECUTE FUNCTION {name}()"]
+    for name, (event, _sqlite, body) in COUNT_TRIGGERS.items():
+        statements += [_plpgsql(name, body), f"CREATE TRIGGER {name} AFTER {event} ON leads REFERENCING "
+                                             f"{_TRANSITION_TABLES[event]} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"]
+    return statements
 
 
 def _uninstall_statements(dialect: str) -> list[str]:
+    triggers = [(name, table) for name, (_w, _e, table, _s) in ANSWER_TRIGGERS.items()]
+    triggers += [(name, "leads") for name in COUNT_TRIGGERS]
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS]
-    return ([f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, (_f, _e, table, _t) in _PG_TRIGGERS.items()]
-            + [f"DROP FUNCTION IF EXISTS {name}()" for name in _PG_FUNCTIONS])
+        return [f"DROP TRIGGER IF EXISTS {name}" for name, _table in triggers]
+    return ([f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in triggers]
+            + [f"DROP FUNCTION IF EXISTS {name}()" for name, _table in triggers])
 
 
 def install(connection: Connection) -> None:
