@@ -38,11 +38,11 @@ def _expected() -> Counter:
         counts.update({("source", office, hour, source): 1, ("inquiry", office, hour, lead.inquiry_type): 1,
                        ("owner_source", owner, hour, source): 1, ("owner_inquiry", owner, hour, lead.inquiry_type): 1})
         if contact.owner_id and lead.inquiry_type in IMMEDIATE_INQUIRIES:
-            counts[("immediate", owner, hour, str(office))] += 1
+            counts[("immediate", office, hour, str(owner))] += 1
             answered = _first_action(lead, contact)
             assert lead.answered_at == answered, f"lead {lead.id} of {contact.name}"
             if answered is None:
-                counts[("unanswered", owner, hour, str(office))] += 1
+                counts[("unanswered", office, hour, str(owner))] += 1
     return counts
 
 

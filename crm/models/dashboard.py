@@ -4,7 +4,7 @@ ORM or Core, keeps them exact. Triggers only append to `dashboard_count_changes`
 under concurrent events); the worker folds the changes into `dashboard_counts`; readers add both."""
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import Model
@@ -13,12 +13,12 @@ from crm.extensions import Model
 class DashboardCount(Model):
     __tablename__ = "dashboard_counts"
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
-    scope_id: Mapped[int] = mapped_column(primary_key=True)  # the office or owner counted (see DIMENSIONS); 0: none
+    scope_id: Mapped[int] = mapped_column(primary_key=True)  # the office, or for owner_* the owner; 0: none
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # UTC, the start of the hour
     value: Mapped[str] = mapped_column(String(60), primary_key=True)
     leads: Mapped[int]
 
-    __table_args__ = (Index("ix_dashboard_counts_dimension_hour", "dimension", "hour"),)
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in key order: a scope's hours are read in one range
 
 
 class DashboardCountChange(Model):

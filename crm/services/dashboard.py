@@ -7,13 +7,14 @@ everyone's or one office's. Lead counts come from the hourly rollups the databas
 leads' minutes come into Python, for the percentiles SQLite cannot compute.
 """
 import math
+from itertools import pairwise
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, true, union_all
+from sqlalchemy import ColumnElement, Date, and_, case, cast, func, literal, literal_column, select, true, union_all
 
 from crm import clock
 from crm.extensions import db
@@ -66,10 +67,24 @@ class Period:
         first, after_end = self.start, self.end + timedelta(days=1)
         return _hour_up(local_time.day_start(first, self.zone)), _hour_up(local_time.day_start(after_end, self.zone))
 
-    def day_of(self, hour) -> date:
-        """The viewer's day of a UTC hour (a datetime, or text as SQLite's `_hour` gives it)."""
-        moment = hour if isinstance(hour, datetime) else datetime.fromisoformat(hour)
-        return local_time.to_local(moment, self.zone).date()
+    def utc_offsets(self) -> list[tuple[datetime, int]]:
+        """(from this UTC moment, the zone's offset in seconds) over the window: one piece, or a
+        few where daylight saving time switches."""
+        start, end = self.window
+        pieces = [(start, _offset(start, self.zone))]
+        for day in self.days:
+            after = local_time.day_start(day + timedelta(days=1), self.zone)
+            if _offset(after, self.zone) != pieces[-1][1]:  # switched during `day`: find the hour
+                moment = local_time.day_start(day, self.zone)
+                while _offset(moment, self.zone) == pieces[-1][1]:
+                    moment += timedelta(hours=1)
+                pieces.append((moment, _offset(moment, self.zone)))
+        return pieces
+
+
+def _offset(moment: datetime, zone: ZoneInfo) -> int:
+    offset = local_time.to_local(moment, zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 def _hour_up(moment: datetime) -> datetime:
@@ -122,35 +137,44 @@ def offices_to_choose(viewer: User) -> list[Office]:
     return list(db.session.scalars(select(Office).order_by(Office.name)))
 
 
-def _hour(column):
-    """The UTC hour of a timestamp, as both databases spell it: counted per hour in SQL, then put
-    on the viewer's day in Python (SQLite knows no time zones)."""
-    if db.engine.dialect.name == "sqlite":
-        return func.strftime("%Y-%m-%d %H:00:00", column)
-    return func.date_trunc("hour", column)
+def _local_day(column, period: Period):
+    """The viewer's day of a UTC timestamp, in SQL (SQLite knows no time zones: the offsets of the
+    period's pieces are spelled out)."""
+    pieces = period.utc_offsets()
+    sqlite = db.engine.dialect.name == "sqlite"
+
+    def shift(seconds: int):
+        return literal(f"{seconds:+d} seconds") if sqlite else literal(seconds)
+
+    offset = case(*[(column < until, shift(seconds)) for (_, seconds), (until, _) in pairwise(pieces)],
+                  else_=shift(pieces[-1][1])) if len(pieces) > 1 else shift(pieces[0][1])
+    if sqlite:
+        return func.date(column, offset)
+    return cast(column + offset * literal_column("interval '1 second'"), Date)
 
 
-def _counted(dimension: str, period: Period, scope_ids: list[int] | None = None, value: str | None = None,
-             by: tuple[str, ...] = ("hour", "value")):
-    """Rows of `by` and their lead count from the rollups (folded counts plus pending changes)."""
+def _counted(dimension: str, period: Period, scope_ids: list[int], per_day: bool = True):
+    """(day, value, leads) from the rollups of `scope_ids` (folded counts plus pending changes), or
+    without `per_day` (value, leads)."""
     start, end = period.window
-    parts = []
-    for table in (DashboardCount, DashboardCountChange):
-        part = select(table.hour, table.scope_id, table.value, table.leads).where(
-            table.dimension == dimension, table.hour >= start, table.hour < end)
-        if scope_ids is not None:
-            part = part.where(table.scope_id.in_(scope_ids))
-        if value is not None:
-            part = part.where(table.value == value)
-        parts.append(part)
+    parts = [select(table.hour, table.value, table.leads).where(
+        table.dimension == dimension, table.scope_id.in_(scope_ids), table.hour >= start, table.hour < end)
+        for table in (DashboardCount, DashboardCountChange)]
     rows = union_all(*parts).subquery()
-    columns = [rows.c[name] for name in by]
+    columns = [_local_day(rows.c.hour, period).label("day")] if per_day else []
+    columns.append(rows.c.value)
     total = func.sum(rows.c.leads)
     return db.session.execute(select(*columns, total).group_by(*columns).having(total != 0))
 
 
-def _office_of_view(viewer: User, period: Period) -> int | None:
-    return viewer.office_id if viewer.role == "manager" else period.office_id
+def _offices_in_view(viewer: User, period: Period) -> list[int]:
+    """The rollups' office scopes the viewer counts (0: leads without an office); an agent's
+    own leads may be in any office."""
+    if viewer.role == "manager":
+        return [viewer.office_id or 0]
+    if period.office_id is not None:
+        return [period.office_id]
+    return [0, *db.session.scalars(select(Office.id))]
 
 
 # --- Speed to lead --------------------------------------------------------------------------
@@ -182,11 +206,13 @@ class Speed:
 
 def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
     """Overall and per owner, for immediate-class leads of the period with an owner."""
-    office_id = _office_of_view(viewer, period)
-    own = [viewer.id] if viewer.role == "agent" else None
-    office = None if own or office_id is None else str(office_id)
-    leads = {owner: count for owner, count in _counted("immediate", period, own, office, by=("scope_id",))}
-    unanswered = {owner: count for owner, count in _counted("unanswered", period, own, office, by=("scope_id",))}
+    offices = _offices_in_view(viewer, period)  # an agent: every office, then only their own leads
+
+    def per_owner_count(dimension: str) -> dict[int, int]:
+        return {int(owner): count for owner, count in _counted(dimension, period, offices, per_day=False)
+                if viewer.role != "agent" or int(owner) == viewer.id}
+
+    leads, unanswered = per_owner_count("immediate"), per_owner_count("unanswered")
     names = {user_id: name for user_id, name in db.session.execute(select(User.id, User.name)
                                                                     .where(User.id.in_(leads)))}
     per_owner = {owner_id: Speed(names.get(owner_id, ""), owner_id, [], unanswered.get(owner_id, 0))
@@ -195,11 +221,11 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
     answered = (select(Lead.owner_id, Lead.occurred_at, Lead.answered_at)
                 .where(Lead.answered_at.is_not(None), Lead.occurred_at >= start, Lead.occurred_at < end,
                        Lead.owner_id.is_not(None), Lead.contact_deleted.is_(False)))
-    if own:
+    if viewer.role == "agent":
         answered = answered.where(Lead.owner_id == viewer.id)
-    elif office_id is not None:
-        answered = answered.where(Lead.office_id == office_id)
-    overall = Speed("All agents", None, [], sum(unanswered.values()))
+    elif viewer.role == "manager" or period.office_id is not None:
+        answered = answered.where(Lead.office_id.in_(offices))
+    overall = Speed("All agents", None, [], sum(per_owner[owner].unanswered for owner in per_owner))
     for owner_id, occurred_at, answered_at in db.session.execute(answered):
         minutes = (answered_at - occurred_at).total_seconds() / 60
         overall.minutes.append(minutes)
@@ -227,16 +253,16 @@ class DailyCounts:
 def _daily(period: Period, rows, key_of=lambda key: key) -> DailyCounts:
     buckets = period.buckets
     counts: dict[str, dict[date, int]] = defaultdict(lambda: dict.fromkeys(buckets, 0))
-    for hour, key, count in rows:
-        counts[key_of(key) or "(none)"][period.bucket_of(period.day_of(hour))] += count
+    for day, key, count in rows:
+        local = day if isinstance(day, date) else date.fromisoformat(day)
+        counts[key_of(key) or "(none)"][period.bucket_of(local)] += count
     return DailyCounts(buckets, dict(counts))
 
 
 def _leads_per_day(viewer: User, period: Period, dimension: str) -> DailyCounts:
     if viewer.role == "agent":
         return _daily(period, _counted(f"owner_{dimension}", period, [viewer.id]))
-    office_id = _office_of_view(viewer, period)
-    return _daily(period, _counted(dimension, period, None if office_id is None else [office_id]))
+    return _daily(period, _counted(dimension, period, _offices_in_view(viewer, period)))
 
 
 def leads_by_source(viewer: User, period: Period) -> DailyCounts:
@@ -250,7 +276,7 @@ def leads_by_inquiry_type(viewer: User, period: Period) -> DailyCounts:
 def referrals_by_tab(viewer: User, period: Period) -> DailyCounts:
     """Referrals by the day they moved to their current status, per sub-tab."""
     start, end = period.window
-    day = _hour(Contact.referral_status_changed_at)
+    day = _local_day(Contact.referral_status_changed_at, period)
     rows = db.session.execute(
         select(day, Contact.referral_status, func.count())
         .where(Contact.referral_status_changed_at >= start, Contact.referral_status_changed_at < end,

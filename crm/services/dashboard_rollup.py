@@ -39,9 +39,9 @@ DIMENSIONS = {
     "inquiry": (OFFICE, "inquiry_type", ""),
     "owner_source": (OWNER, "COALESCE(contact_source, '')", ""),
     "owner_inquiry": (OWNER, "inquiry_type", ""),
-    "immediate": ("owner_id", f"CAST({OFFICE} AS VARCHAR(60))",
+    "immediate": (OFFICE, "CAST(owner_id AS VARCHAR(60))",
                   f" AND owner_id IS NOT NULL AND inquiry_type IN ({IMMEDIATE_SQL})"),
-    "unanswered": ("owner_id", f"CAST({OFFICE} AS VARCHAR(60))",
+    "unanswered": (OFFICE, "CAST(owner_id AS VARCHAR(60))",
                    f" AND owner_id IS NOT NULL AND inquiry_type IN ({IMMEDIATE_SQL}) AND answered_at IS NULL"),
 }
 

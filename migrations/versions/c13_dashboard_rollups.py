@@ -30,8 +30,8 @@ def upgrade():
         sa.Column("value", sa.String(length=60), nullable=False),
         sa.Column("leads", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("dimension", "scope_id", "hour", "value", name=op.f("pk_dashboard_counts")),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_dashboard_counts_dimension_hour", "dashboard_counts", ["dimension", "hour"], unique=False)
     op.create_table(
         "dashboard_count_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,7 +62,6 @@ def downgrade():
     dashboard_rollup.uninstall(op.get_bind())
     op.drop_table("import_mappings")
     op.drop_table("dashboard_count_changes")
-    op.drop_index("ix_dashboard_counts_dimension_hour", table_name="dashboard_counts")
     op.drop_table("dashboard_counts")
     with op.batch_alter_table("leads") as batch_op:
         batch_op.drop_index("ix_leads_answered")
