@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from events_support import EventsApi, event, person
 from import_files import FUB_HEADERS, csv_bytes, generated_rows
 from sqlalchemy import func, select, union_all
 from test_imports import _start, _upload
@@ -17,6 +16,8 @@ from crm.models import ActivityLog, Contact, DashboardCount, DashboardCountChang
 from crm.models.values import IMMEDIATE_INQUIRIES
 from crm.services import activity, api_keys, dashboard, dashboard_rollup, imports, manage, trash
 from crm.services import contacts as contact_service
+
+from events_support import EventsApi, event, person
 
 
 def _first_action(lead: Lead, contact: Contact) -> datetime | None:
@@ -161,7 +162,8 @@ def test_the_worker_folds_the_changes_and_the_figures_stay(users, make_contact):
     assert_exact()
     assert dashboard.leads_by_source(users["manager"], period).counts == before
     assert sum(before["Broker"].values()) == 3
-    make_contact(users["agent"], "Late", "Comer", inquiry="Registration", contact_source="Broker")  # after the fold: counted at once
+    # after the fold: counted at once
+    make_contact(users["agent"], "Late", "Comer", inquiry="Registration", contact_source="Broker")
     assert sum(dashboard.leads_by_source(users["manager"], period).counts["Broker"].values()) == 4
     assert_exact()
 

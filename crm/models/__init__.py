@@ -14,8 +14,9 @@ from crm.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccountToken", "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
-    "Contact", "ContactEmail", "ContactImport", "ContactPhone", "ContactShare", "ContactTask", "DashboardCount", "DashboardCountChange", "IdempotencyRecord",
-    "ImportMapping", "ImportSkippedRow", "ImportedRecord", "Lead", "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office",
+    "Contact", "ContactEmail", "ContactImport", "ContactPhone", "ContactShare", "ContactTask", "DashboardCount",
+    "DashboardCountChange", "IdempotencyRecord", "ImportMapping", "ImportSkippedRow", "ImportedRecord", "Lead",
+    "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office",
     "OutboxMessage", "ServiceZip", "Setting", "SignInFailure", "SmartList", "User", "WebhookDelivery",
     "WebhookSubscription", "ZipSponsorship",
 ]

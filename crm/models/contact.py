@@ -86,6 +86,13 @@ class Contact(Model):
         # Referrals sub-tabs: an agent's counts and lists from the first, everyone's lists by the second.
         Index("ix_contacts_owner_referral", "owner_id", "referral_status", "referral_status_changed_at"),
         Index("ix_contacts_referral_changed", "referral_status_changed_at"),
+        # The dashboard (crm/services/dashboard.py): referrals per day, and the open action plans.
+        Index("ix_contacts_live_referral_changed", "referral_status_changed_at", "office_id", "owner_id",
+              "referral_status", sqlite_where=text("archived_at IS NULL AND deleted_at IS NULL"),
+              postgresql_where=text("archived_at IS NULL AND deleted_at IS NULL")),
+        Index("ix_contacts_open_plan", "office_id", "owner_id",
+              sqlite_where=text("action_plan_id IS NOT NULL AND plan_completed_at IS NULL"),
+              postgresql_where=text("action_plan_id IS NOT NULL AND plan_completed_at IS NULL")),
         # Update requests (SPEC §4.6) find the due referrals in this index alone.
         Index("ix_contacts_update_due", "lead_status", "referral_status_changed_at", "update_requested_at"),
     )

@@ -122,8 +122,9 @@ def _install_statements(dialect: str) -> list[str]:
         statements += [_plpgsql(name, statement), f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW "
                                                   f"WHEN ({when}) EXECUTE FUNCTION {name}()"]
     for name, (event, _sqlite, body) in COUNT_TRIGGERS.items():
-        statements += [_plpgsql(name, body), f"CREATE TRIGGER {name} AFTER {event} ON leads REFERENCING "
-                                             f"{_TRANSITION_TABLES[event]} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"]
+        statements += [_plpgsql(name, body),
+                       f"CREATE TRIGGER {name} AFTER {event} ON leads REFERENCING {_TRANSITION_TABLES[event]} "
+                       f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"]
     return statements
 
 

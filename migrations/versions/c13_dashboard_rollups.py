@@ -22,6 +22,14 @@ def upgrade():
                                                     "answered_at"], unique=False,
                               sqlite_where=sa.text("answered_at IS NOT NULL"),
                               postgresql_where=sa.text("answered_at IS NOT NULL"))
+    live = "archived_at IS NULL AND deleted_at IS NULL"
+    open_plan = "action_plan_id IS NOT NULL AND plan_completed_at IS NULL"
+    with op.batch_alter_table("contacts") as batch_op:
+        batch_op.create_index("ix_contacts_live_referral_changed", ["referral_status_changed_at", "office_id",
+                                                                    "owner_id", "referral_status"], unique=False,
+                              sqlite_where=sa.text(live), postgresql_where=sa.text(live))
+        batch_op.create_index("ix_contacts_open_plan", ["office_id", "owner_id"], unique=False,
+                              sqlite_where=sa.text(open_plan), postgresql_where=sa.text(open_plan))
     op.create_table(
         "dashboard_counts",
         sa.Column("dimension", sa.String(length=16), nullable=False),
@@ -63,6 +71,9 @@ def downgrade():
     op.drop_table("import_mappings")
     op.drop_table("dashboard_count_changes")
     op.drop_table("dashboard_counts")
+    with op.batch_alter_table("contacts") as batch_op:
+        batch_op.drop_index("ix_contacts_open_plan")
+        batch_op.drop_index("ix_contacts_live_referral_changed")
     with op.batch_alter_table("leads") as batch_op:
         batch_op.drop_index("ix_leads_answered")
         batch_op.drop_column("answered_at")
