@@ -41,7 +41,8 @@ def main() -> None:
         office_id = db.session.scalar(select(Office.id).order_by(Office.id).limit(1))
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, {leads:,} leads")
     print(f"load average before: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
-    print(f"{'viewer':10} {'query':28} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'CPU p95':>8}  target < {TARGET_MS} ms")
+    print(f"{'viewer':10} {'query':28} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'CPU p95':>8}  "
+          f"target < {TARGET_MS} ms")
     worst = 0.0
     today = clock.now().date()
     for role in ("broker", "manager", "agent"):
