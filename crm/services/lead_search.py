@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
-from crm import clock, fulltext
+from crm import clock, fulltext, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, User
 from crm.models import values as v
@@ -248,7 +248,7 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
     query = select(Lead).where(visibility.visible_lead_condition(viewer), Lead.contact_deleted.is_(False), archived)
     for name, chosen in filters.values.items():
         query = query.where(MULTI_VALUE_FILTERS[name][2].in_(chosen))
-    if filters.owner_ids and viewer.role != "agent":
+    if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Lead.owner_id.in_(filters.owner_ids))
     if filters.min_interest:
         query = query.where(Lead.interest_level >= filters.min_interest)
@@ -273,7 +273,7 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
                                    .where(matching.contact_id == Contact.id)))
     if filters.action_plan:
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
-    if filters.owner_ids and viewer.role != "agent":
+    if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Contact.owner_id.in_(filters.owner_ids))
     if filters.min_interest:
         query = query.where(Contact.interest_level >= filters.min_interest)
@@ -324,7 +324,7 @@ def count(query: Select, id_column) -> int:
 
 def _pending_request(contact_id) -> ColumnElement:
     return (select(ManageRequest.kind)
-            .where(ManageRequest.contact_id == contact_id, ManageRequest.status == "Pending")
+            .where(ManageRequest.contact_id == contact_id, ManageRequest.status == v.RequestStatus.PENDING)
             .limit(1).scalar_subquery())
 
 
@@ -344,7 +344,7 @@ def _after(filters: LeadFilters) -> ColumnElement[bool]:
 def _with_channels_for_redaction(viewer: User, query: Select) -> Select:
     """Agents may see masked rows, whose text is redacted of the contact's phones and emails:
     load those for the whole page at once (two statements, whatever the page size)."""
-    if viewer.role != "agent":
+    if not policy.is_agent(viewer):
         return query
     return query.options(selectinload(Contact.emails), selectinload(Contact.phones))
 

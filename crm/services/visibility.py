@@ -1,14 +1,15 @@
 """Who sees which contact (SPEC §1): every lookup goes through here, so others' contacts are 404s."""
 from sqlalchemy import ColumnElement, Select, exists, false, select, true
 
+from crm import policy
 from crm.extensions import db
 from crm.models import Contact, ContactShare, Lead, User
 
 
 def visible_condition(viewer: User) -> ColumnElement[bool]:
-    if viewer.role in ("broker", "concierge"):
+    if policy.sees_every_office(viewer):
         return true()
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return Contact.office_id == viewer.office_id if viewer.office_id else false()
     shared_with_viewer = exists().where(
         ContactShare.contact_id == Contact.id, ContactShare.user_id == viewer.id)
@@ -27,9 +28,9 @@ def get_visible_contact(viewer: User, contact_id: int) -> Contact | None:
 def visible_lead_condition(viewer: User) -> ColumnElement[bool]:
     """The same rule over the copies on `leads` (crm/services/lead_rows.py), so the Leads screen
     filters one table by its visibility-first indexes."""
-    if viewer.role in ("broker", "concierge"):
+    if policy.sees_every_office(viewer):
         return true()
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return Lead.office_id == viewer.office_id if viewer.office_id else false()
     shared_with_viewer = select(ContactShare.contact_id).where(ContactShare.user_id == viewer.id)
     if db.session.scalar(shared_with_viewer.limit(1)) is None:
@@ -39,14 +40,14 @@ def visible_lead_condition(viewer: User) -> ColumnElement[bool]:
 
 def may_list_archived(viewer: User) -> bool:
     """Leads' `Archived` choice (SPEC §3.10): managers and up, and agents for their own contacts."""
-    return viewer.role in ("agent", "manager", "broker")
+    return policy.may_list_archived(viewer)
 
 
 def archived_condition(viewer: User) -> ColumnElement[bool]:
     """The archived contacts the `Archived` choice lists, within what the viewer sees."""
     if not may_list_archived(viewer):
         return false()
-    mine = Contact.owner_id == viewer.id if viewer.role == "agent" else true()
+    mine = Contact.owner_id == viewer.id if policy.is_agent(viewer) else true()
     return Contact.archived_at.is_not(None) & mine
 
 
@@ -54,4 +55,22 @@ def archived_lead_condition(viewer: User) -> ColumnElement[bool]:
     """`archived_condition` over the lead copies: whose archived leads the `Archived` choice lists."""
     if not may_list_archived(viewer):
         return false()
-    return Lead.owner_id == viewer.id if viewer.role == "agent" else true()
+    return Lead.owner_id == viewer.id if policy.is_agent(viewer) else true()
+
+
+def _assignable_condition(viewer: User) -> ColumnElement[bool]:
+    if policy.sees_every_office(viewer):
+        return true()
+    return User.office_id.is_(None) if viewer.office_id is None else User.office_id == viewer.office_id
+
+
+def assignable_agents(viewer: User) -> list[User]:
+    """The active agents the viewer may give a contact to (Add Lead, Hand Off, Share), by name: any
+    agent for those who see every office, those of their own office for the others."""
+    return list(db.session.scalars(
+        select(User).where(User.is_agent, User.is_active_user.is_(True), _assignable_condition(viewer))
+        .order_by(User.name)))
+
+
+def may_assign_to(viewer: User, agent: User) -> bool:
+    return policy.sees_every_office(viewer) or agent.office_id == viewer.office_id
