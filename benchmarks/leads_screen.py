@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from crm import clock, create_app
 from crm.extensions import db
 from crm.models import Contact, Lead, User
-from crm.services import lead_search, settings
+from crm.services import lead_search
 
 QUERIES = [
     "",
@@ -84,9 +84,7 @@ def captured_statements(app, email: str, query: str) -> list[tuple[str, object]]
 
     with app.app_context():
         viewer = db.session.scalar(select(User).where(User.email == email))
-        filters = lead_search.LeadFilters.from_args(
-            MultiDict([pair.split("=", 1) for pair in query.split("&") if pair]),
-            settings.get("contact_sources"), settings.get("business_sources"))
+        filters = lead_search.read_filters(viewer, MultiDict([pair.split("=", 1) for pair in query.split("&") if pair]))
         event.listen(db.engine, "before_cursor_execute", capture)
         try:
             lead_search.search(viewer, filters, app.config["PAGE_SIZE"])

@@ -16,9 +16,9 @@ from sqlalchemy.orm import aliased, selectinload
 
 from crm import clock, fulltext, policy
 from crm.extensions import db
-from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, User
+from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, Office, User
 from crm.models import values as v
-from crm.services import action_plans, local_time, masking, visibility
+from crm.services import action_plans, local_time, masking, settings, visibility
 from crm.services.contacts import phone_digits
 
 # URL name -> (label, contact column, lead copy, allowed values or None for the broker's own list)
@@ -66,6 +66,7 @@ class LeadFilters:
     inquiry_types: list[str] = field(default_factory=list)
     action_plan: list[str] = field(default_factory=list)
     owner_ids: list[int] = field(default_factory=list)
+    office_id: int | None = None  # leads of that office's contacts (the dashboard links here)
     min_interest: int | None = None
     activity: str | None = None
     activity_from: date | None = None
@@ -80,8 +81,9 @@ class LeadFilters:
     dropped: list[str] = field(default_factory=list)  # "Label: value" of what was not understood
 
     @classmethod
-    def from_args(cls, args, contact_sources=(), business_sources=()) -> "LeadFilters":
-        """Parse request args (a MultiDict), keeping only well-formed, known values."""
+    def from_args(cls, args, contact_sources=(), business_sources=(), office_ids=()) -> "LeadFilters":
+        """Parse request args (a MultiDict), keeping only well-formed, known values (`office_ids`:
+        the offices the viewer may pick)."""
         allowed_free = {"contact_source": set(contact_sources), "business_source": set(business_sources)}
         filters = cls()
         for name, (label, _column, _copy, allowed) in MULTI_VALUE_FILTERS.items():
@@ -92,6 +94,8 @@ class LeadFilters:
         filters.inquiry_types = filters._known("Inquiry Type", args.getlist("inquiry_type"), v.INQUIRY_TYPES)
         filters.action_plan = filters._known("Action Plan", args.getlist("action_plan"), v.ACTION_PLAN_STATUSES)
         filters.owner_ids = [int(o) for o in args.getlist("owner") if o.isdigit() and len(o) < 10]
+        office = filters._known("Office", [args.get("office", "")], {str(i) for i in office_ids})
+        filters.office_id = int(office[0]) if office else None
         interest = args.get("interest_level", "")
         filters.min_interest = int(interest) if interest.isdigit() and int(interest) <= 5 else None
         activity = args.get("activity", "")
@@ -139,7 +143,7 @@ class LeadFilters:
         pairs += [("inquiry_type", t) for t in self.inquiry_types]
         pairs += [("action_plan", s) for s in self.action_plan]
         pairs += [("owner", str(o)) for o in self.owner_ids]
-        optional = [("interest_level", self.min_interest), ("activity", self.activity),
+        optional = [("office", self.office_id), ("interest_level", self.min_interest), ("activity", self.activity),
                     ("activity_from", self.activity_from), ("activity_to", self.activity_to),
                     ("keyword", self.keyword), ("group", GROUP_BY_CONTACT if self.group else None),
                     ("archived", "1" if self.archived else None)]
@@ -150,6 +154,28 @@ class LeadFilters:
 
     def query_string(self) -> str:
         return urlencode(self.query_pairs())
+
+
+def office_choices(viewer: User) -> list[tuple[int, str]]:
+    """The `Office` select, for those who see every office."""
+    if not policy.sees_every_office(viewer):
+        return []
+    return [(office_id, name) for office_id, name in db.session.execute(select(Office.id, Office.name)
+                                                                         .order_by(Office.name))]
+
+
+def _pickable_offices(viewer: User) -> list[int]:
+    """`office` values the viewer may ask for: any for those who see every office, a manager's own
+    (implicit: they see no choice), none for agents."""
+    if policy.is_manager(viewer):
+        return [viewer.office_id] if viewer.office_id else []
+    return [office_id for office_id, _name in office_choices(viewer)]
+
+
+def read_filters(viewer: User, args) -> LeadFilters:
+    """The search in request args, as `viewer` may ask it (the Leads list, its CSV, Smart Lists)."""
+    return LeadFilters.from_args(args, settings.get("contact_sources"), settings.get("business_sources"),
+                                 _pickable_offices(viewer))
 
 
 def _parse_date(raw: str | None) -> date | None:
@@ -250,6 +276,8 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
         query = query.where(MULTI_VALUE_FILTERS[name][2].in_(chosen))
     if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Lead.owner_id.in_(filters.owner_ids))
+    if filters.office_id:
+        query = query.where(Lead.office_id == filters.office_id)
     if filters.min_interest:
         query = query.where(Lead.interest_level >= filters.min_interest)
     if filters.action_plan:  # contacts first (by their plan index), then their leads
@@ -275,6 +303,8 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
     if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Contact.owner_id.in_(filters.owner_ids))
+    if filters.office_id:
+        query = query.where(Contact.office_id == filters.office_id)
     if filters.min_interest:
         query = query.where(Contact.interest_level >= filters.min_interest)
     if filters.keyword:

@@ -12,7 +12,7 @@ from crm import clock, policy
 from crm.extensions import db
 from crm.models import SmartList, User
 from crm.models.smart_list import NAME_MAX
-from crm.services import lead_search, settings
+from crm.services import lead_search
 
 SHOWN_LISTS = 20
 
@@ -44,9 +44,9 @@ def _own(viewer: User, list_id: int) -> SmartList | None:
     return db.session.scalar(select(SmartList).where(SmartList.id == list_id, SmartList.owner_id == viewer.id))
 
 
-def filters_of(smart_list: SmartList) -> lead_search.LeadFilters:
-    args: MultiDict[str, str] = MultiDict(parse_qs(smart_list.query, keep_blank_values=False))
-    return lead_search.LeadFilters.from_args(args, settings.get("contact_sources"), settings.get("business_sources"))
+def filters_of(smart_list: SmartList, viewer: User) -> lead_search.LeadFilters:
+    """The list's search as `viewer` may run it (a shared list may name an office they cannot pick)."""
+    return lead_search.read_filters(viewer, MultiDict(parse_qs(smart_list.query, keep_blank_values=False)))
 
 
 def lists_with_counts(viewer: User) -> list[tuple[SmartList, str]]:
@@ -54,7 +54,7 @@ def lists_with_counts(viewer: User) -> list[tuple[SmartList, str]]:
     now = clock.now()
     counted = []
     for smart_list in visible_lists(viewer):
-        filters = filters_of(smart_list)
+        filters = filters_of(smart_list, viewer)
         if filters.group:
             total = lead_search.count(lead_search.filtered_contacts(viewer, filters, now), lead_search.Contact.id)
         else:
@@ -80,8 +80,7 @@ def _clean_name(owner: User, name: str | None, renaming: SmartList | None = None
 def save(owner: User, name: str | None, query: str | None, shared: bool) -> SmartList:
     if shared and not may_share(owner):
         raise SmartListError("Only managers and the broker may share a list with their office.")
-    filters = lead_search.LeadFilters.from_args(
-        MultiDict(parse_qs(query or "")), settings.get("contact_sources"), settings.get("business_sources"))
+    filters = lead_search.read_filters(owner, MultiDict(parse_qs(query or "")))
     smart_list = SmartList(owner_id=owner.id, name=_clean_name(owner, name), query=urlencode(filters.query_pairs()),
                            shared_office_id=owner.office_id if shared else None)
     db.session.add(smart_list)

@@ -31,7 +31,7 @@ def index():
 
 
 def _filters(args) -> lead_search.LeadFilters:
-    return lead_search.LeadFilters.from_args(args, *_sources())
+    return lead_search.read_filters(current_user, args)
 
 
 def _sources() -> tuple[list[str], list[str]]:
@@ -58,7 +58,8 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
     results = lead_search.search(current_user, filters, current_app.config["PAGE_SIZE"])
     body = hx.render_page(
         "contacts/index.html", "results", filters=filters, results=results, values=v,
-        owners=_owner_choices, sources=_sources, smart_lists=lambda: smart_lists.lists_with_counts(current_user),
+        owners=_owner_choices, sources=_sources, offices=lambda: lead_search.office_choices(current_user),
+        smart_lists=lambda: smart_lists.lists_with_counts(current_user),
         leads_controls=leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
@@ -234,7 +235,7 @@ def open_list(list_id: int):
     smart_list = smart_lists.get_visible(current_user, list_id)
     if smart_list is None:
         abort(404)
-    filters = smart_lists.filters_of(smart_list)
+    filters = smart_lists.filters_of(smart_list, current_user)
     return _render_leads(filters, _leads_url(filters), dropped=filters.dropped)
 
 

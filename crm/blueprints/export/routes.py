@@ -8,7 +8,7 @@ from flask_login import current_user
 from crm import clock, hx
 from crm.blueprints.export import bp
 from crm.extensions import db
-from crm.services import export, lead_search, settings
+from crm.services import export, lead_search
 
 OWN_ARGS = {"column", "rows", "from", "to", "order_by", "order", "page"}
 
@@ -19,8 +19,7 @@ def _filter_args() -> list[tuple[str, str]]:
 
 
 def _filters() -> lead_search.LeadFilters:
-    return lead_search.LeadFilters.from_args(
-        request.args, settings.get("contact_sources"), settings.get("business_sources"))
+    return lead_search.read_filters(current_user, request.args)
 
 
 def _dialog(options, errors: dict, status: int):
