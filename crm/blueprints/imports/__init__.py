@@ -88,7 +88,7 @@ def _mapping_context(stored: ContactImport, formdata=None, problem: str | None =
     rows = imports.preview(stored, mapping) if mapping else []
     mapped = sorted(mapping.items(), key=lambda item: item[1])
     return dict(stored=stored, form=form, headers=headers, rows=rows, mapped=mapped, fields=imports.FIELDS,
-                problem=problem)
+                problem=problem, saved_mappings=imports.office_mappings(current_user))
 
 
 def _progress_context(stored: ContactImport) -> dict:
@@ -130,6 +130,40 @@ def start(import_id: int):
         return render_template("imports/mapping.html", **{**context, "problem": str(error)}), 422
     db.session.commit()
     return redirect(url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/mappings", methods=["POST"])
+def save_mapping(import_id: int):
+    """`Save mapping`: the columns as chosen in the form, under a name, for the office's later uploads."""
+    stored = _import(import_id)
+    context = _mapping_context(stored, request.form)
+    form = context["form"]
+    try:
+        if context["problem"]:
+            raise imports.ImportProblem(context["problem"], "mapping_name")
+        saved = imports.save_mapping(current_user, form.mapping_name.data, dict(context["mapped"]), context["headers"])
+    except imports.ImportProblem as error:
+        db.session.rollback()
+        form.mapping_name.errors = [str(error)]
+        return render_template("imports/mapping.html", **context), 422
+    stored.mapping = json.dumps(dict(context["mapped"]))
+    db.session.commit()
+    return hx.answer(f"Saved the mapping “{saved.name}” for your office’s later uploads.",
+                     back_to=url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/mappings/use", methods=["POST"])
+def use_mapping(import_id: int):
+    stored = _import(import_id)
+    saved = next((each for each in imports.office_mappings(current_user)
+                  if str(each.id) == request.form.get("saved_mapping")), None)
+    if saved is None or stored.status != ImportStatus.UPLOADED:
+        abort(404)
+    missing = imports.use_mapping(stored, saved)
+    db.session.commit()
+    note = f" This file has no column for: {', '.join(missing)}." if missing else ""
+    return hx.answer(f"Columns mapped as in “{saved.name}”.{note}",
+                     back_to=url_for("imports.detail", import_id=stored.id))
 
 
 @bp.route("/<int:import_id>/progress")
