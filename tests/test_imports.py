@@ -295,7 +295,7 @@ def test_a_named_mapping_is_saved_and_reused_on_a_later_upload(users, broker_web
     response = _upload(broker_web, csv_bytes(reordered), "later.csv")
     later = db.session.scalars(select(ContactImport).order_by(ContactImport.id.desc())).first()
     page = broker_web.get(response.headers["Location"]).get_data(as_text=True)
-    assert '<option value="%d">Follow Up Boss</option>' % stored.id in page
+    assert f'<option value="{stored.id}">Follow Up Boss</option>' in page
     used = broker_web.post(f"/settings/import/{later.id}/mappings/use", {"saved_mapping": str(stored.id)})
     assert used.status_code == 302
     mapping = json.loads(db.session.get(ContactImport, later.id).mapping)

@@ -228,9 +228,9 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
         answered = answered.where(Lead.office_id.in_(offices))
     overall = Speed("All agents", None, [], sum(per_owner[owner].unanswered for owner in per_owner))
     for owner_id, occurred_at, answered_at in db.session.execute(answered):
-        minutes = (answered_at - occurred_at).total_seconds() / 60
+        minutes = (answered_at - occurred_at).total_seconds() / 60  # type: ignore[operator]  # answered: not None
         overall.minutes.append(minutes)
-        per_owner[owner_id].minutes.append(minutes)
+        per_owner[owner_id].minutes.append(minutes)  # type: ignore[index]  # owner: not None
     return overall, sorted(per_owner.values(), key=lambda speed: speed.label)
 
 

@@ -12,7 +12,9 @@ statements, the ORM, imports and their undo, trash, the demo's bulk load) keeps 
 The answers are row triggers on both databases; the counts are row triggers on SQLite and statement
 triggers over transition tables on PostgreSQL (a COPY of a million leads: one set-based statement).
 """
-from sqlalchemy import Connection, func, select, text
+from typing import cast
+
+from sqlalchemy import Connection, CursorResult, func, select, text
 
 from crm.extensions import db
 from crm.models import DashboardCountChange
@@ -173,9 +175,9 @@ def fold_changes() -> int:
         last = db.session.scalar(select(func.max(DashboardCountChange.id)))
         if last is None:
             return 0
-        moved = db.session.execute(text(
+        moved = cast(CursorResult, db.session.execute(text(
             f"INSERT INTO dashboard_counts ({KEY}, leads) SELECT {KEY}, SUM(leads) FROM dashboard_count_changes "
-            f"WHERE id <= :last GROUP BY {KEY} {upsert}"), {"last": last}).rowcount
+            f"WHERE id <= :last GROUP BY {KEY} {upsert}"), {"last": last})).rowcount
         db.session.execute(text("DELETE FROM dashboard_count_changes WHERE id <= :last"), {"last": last})
     db.session.commit()
     return moved
