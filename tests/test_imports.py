@@ -329,5 +329,8 @@ def test_saved_mappings_belong_to_the_office(users, login_as):
     response = _upload(west, csv_bytes([FUB_HEADERS] + generated_rows(2)))
     stored = db.session.scalars(select(ContactImport)).one()
     assert "Downtown CSV" not in west.get(response.headers["Location"]).get_data(as_text=True)
-    assert west.post(f"/settings/import/{stored.id}/mappings/use",
-                     {"saved_mapping": str(downtown.id)}).status_code == 404
+    before = db.session.get(ContactImport, stored.id).mapping
+    refused = west.post(f"/settings/import/{stored.id}/mappings/use", {"saved_mapping": str(downtown.id)})
+    assert refused.status_code == 302
+    assert "Choose one of your office’s saved mappings" in west.get(refused.headers["Location"]).get_data(as_text=True)
+    assert db.session.get(ContactImport, stored.id).mapping == before

@@ -157,13 +157,14 @@ def use_mapping(import_id: int):
     stored = _import(import_id)
     saved = next((each for each in imports.office_mappings(current_user)
                   if str(each.id) == request.form.get("saved_mapping")), None)
+    back = url_for("imports.detail", import_id=stored.id)
     if saved is None or stored.status != ImportStatus.UPLOADED:
-        abort(404)
+        return hx.answer("Choose one of your office’s saved mappings, before the import starts.", category="error",
+                         back_to=back)
     missing = imports.use_mapping(stored, saved)
     db.session.commit()
     note = f" This file has no column for: {', '.join(missing)}." if missing else ""
-    return hx.answer(f"Columns mapped as in “{saved.name}”.{note}",
-                     back_to=url_for("imports.detail", import_id=stored.id))
+    return hx.answer(f"Columns mapped as in “{saved.name}”.{note}", back_to=back)
 
 
 @bp.route("/<int:import_id>/progress")
