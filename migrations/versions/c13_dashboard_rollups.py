@@ -2,7 +2,7 @@
 triggers, and named import mappings
 
 Revision ID: c13_dashboard_rollups
-Revises: b2_trust
+Revises: c11_speed
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from crm.services import dashboard_rollup
 
 revision = "c13_dashboard_rollups"
-down_revision = "b2_trust"
+down_revision = "c11_speed"
 branch_labels = None
 depends_on = None
 

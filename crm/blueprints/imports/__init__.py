@@ -20,7 +20,6 @@ from crm import clock, hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.imports.forms import NOT_IMPORTED, UploadForm, mapping_form
 from crm.extensions import csrf, db
-from crm.hx import is_partial_request, render_fragment, render_page
 from crm.models import ContactImport
 from crm.models.values import ImportStatus
 from crm.services import imports
@@ -88,7 +87,8 @@ def _mapping_context(stored: ContactImport, formdata=None, problem: str | None =
     rows = imports.preview(stored, mapping) if mapping else []
     mapped = sorted(mapping.items(), key=lambda item: item[1])
     return dict(stored=stored, form=form, headers=headers, rows=rows, mapped=mapped, fields=imports.FIELDS,
-                problem=problem, saved_mappings=imports.office_mappings(current_user))
+                notice=hx.Notice(problem, "error") if problem else None,
+                saved_mappings=imports.office_mappings(current_user))
 
 
 def _progress_context(stored: ContactImport) -> dict:
@@ -108,7 +108,7 @@ def detail(import_id: int):
     stored = _import(import_id)
     if stored.status == ImportStatus.UPLOADED:
         context = _mapping_context(stored, request.args if request.args else None)
-        return render_page("imports/mapping.html", "preview", **context)
+        return hx.render_page("imports/mapping.html", "preview", **context)
     return render_template("imports/progress.html", **_progress_context(stored))
 
 
@@ -119,7 +119,7 @@ def start(import_id: int):
         return redirect(url_for("imports.detail", import_id=stored.id))
     context = _mapping_context(stored, request.form)
     form = context["form"]
-    if context["problem"] or not form.validate_on_submit():
+    if context["notice"] or not form.validate_on_submit():
         return render_template("imports/mapping.html", **context), 422
     assign_to = form.assign_to.data
     try:
@@ -127,7 +127,7 @@ def start(import_id: int):
                       int(assign_to) if assign_to != NOT_IMPORTED else None)
     except imports.ImportProblem as error:
         db.session.rollback()
-        return render_template("imports/mapping.html", **{**context, "problem": str(error)}), 422
+        return render_template("imports/mapping.html", **{**context, "notice": hx.Notice(str(error), "error")}), 422
     db.session.commit()
     return redirect(url_for("imports.detail", import_id=stored.id))
 
@@ -139,8 +139,8 @@ def save_mapping(import_id: int):
     context = _mapping_context(stored, request.form)
     form = context["form"]
     try:
-        if context["problem"]:
-            raise imports.ImportProblem(context["problem"], "mapping_name")
+        if context["notice"]:
+            raise imports.ImportProblem(context["notice"].text, "mapping_name")
         saved = imports.save_mapping(current_user, form.mapping_name.data, dict(context["mapped"]), context["headers"])
     except imports.ImportProblem as error:
         db.session.rollback()
@@ -170,9 +170,9 @@ def use_mapping(import_id: int):
 @bp.route("/<int:import_id>/progress")
 def progress(import_id: int):
     stored = _import(import_id)
-    if not is_partial_request():
+    if not hx.is_partial_request():
         return redirect(url_for("imports.detail", import_id=stored.id))
-    return render_fragment("imports/progress.html", "progress", **_progress_context(stored))
+    return hx.render_fragment("imports/progress.html", "progress", **_progress_context(stored))
 
 
 @bp.route("/<int:import_id>/cancel", methods=["POST"])
