@@ -9,7 +9,7 @@ import time
 import click
 
 from crm.extensions import db
-from crm.services import alerts, api_keys, delivery, imports, offers, trash, update_requests
+from crm.services import alerts, api_keys, dashboard_rollup, delivery, imports, offers, trash, update_requests
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ def periodic_jobs() -> list:
         offers.expire_offers,  # offers move on without anyone visiting a page
         update_requests.send_update_requests,
         imports.run_imports,
+        dashboard_rollup.fold_changes,  # after the imports, so their counts are folded in this pass
         delivery.deliver_outbox,  # sends what the jobs before it queued in this same pass
     ]
 

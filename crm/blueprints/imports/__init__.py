@@ -87,12 +87,20 @@ def _mapping_context(stored: ContactImport, formdata=None, problem: str | None =
     rows = imports.preview(stored, mapping) if mapping else []
     mapped = sorted(mapping.items(), key=lambda item: item[1])
     return dict(stored=stored, form=form, headers=headers, rows=rows, mapped=mapped, fields=imports.FIELDS,
-                notice=hx.Notice(problem, "error") if problem else None)
+                notice=hx.Notice(problem, "error") if problem else None,
+                saved_mappings=imports.office_mappings(current_user))
 
 
 def _progress_context(stored: ContactImport) -> dict:
     now = clock.now()
-    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now))
+    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now),
+                undo_question=_undo_question(stored))
+
+
+def _undo_question(stored: ContactImport) -> str:
+    return (f"Undo the import of {stored.filename}? It deletes the {stored.rows_created:,} contacts it created "
+            f"and the {stored.rows_created + stored.rows_matched:,} leads it added; people who were already here "
+            "keep everything else.")
 
 
 @bp.route("/<int:import_id>")
@@ -124,6 +132,41 @@ def start(import_id: int):
     return redirect(url_for("imports.detail", import_id=stored.id))
 
 
+@bp.route("/<int:import_id>/mappings", methods=["POST"])
+def save_mapping(import_id: int):
+    """`Save mapping`: the columns as chosen in the form, under a name, for the office's later uploads."""
+    stored = _import(import_id)
+    context = _mapping_context(stored, request.form)
+    form = context["form"]
+    try:
+        if context["notice"]:
+            raise imports.ImportProblem(context["notice"].text, "mapping_name")
+        saved = imports.save_mapping(current_user, form.mapping_name.data, dict(context["mapped"]), context["headers"])
+    except imports.ImportProblem as error:
+        db.session.rollback()
+        form.mapping_name.errors = [str(error)]
+        return render_template("imports/mapping.html", **context), 422
+    stored.mapping = json.dumps(dict(context["mapped"]))
+    db.session.commit()
+    return hx.answer(f"Saved the mapping “{saved.name}” for your office’s later uploads.",
+                     back_to=url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/mappings/use", methods=["POST"])
+def use_mapping(import_id: int):
+    stored = _import(import_id)
+    saved = next((each for each in imports.office_mappings(current_user)
+                  if str(each.id) == request.form.get("saved_mapping")), None)
+    back = url_for("imports.detail", import_id=stored.id)
+    if saved is None or stored.status != ImportStatus.UPLOADED:
+        return hx.answer("Choose one of your office’s saved mappings, before the import starts.", category="error",
+                         back_to=back)
+    missing = imports.use_mapping(stored, saved)
+    db.session.commit()
+    note = f" This file has no column for: {', '.join(missing)}." if missing else ""
+    return hx.answer(f"Columns mapped as in “{saved.name}”.{note}", back_to=back)
+
+
 @bp.route("/<int:import_id>/progress")
 def progress(import_id: int):
     stored = _import(import_id)
@@ -144,14 +187,18 @@ def cancel(import_id: int):
 @bp.route("/<int:import_id>/undo", methods=["POST"])
 def undo(import_id: int):
     stored = _import(import_id)
+    back = url_for("imports.detail", import_id=import_id)
+    if not request.form.get("confirmed") and imports.can_undo(stored, clock.now()):
+        return render_template("confirm.html", label="Undo import", question=_undo_question(stored),
+                               action=request.path, back=back)
     try:
         removed_contacts, removed_leads = imports.undo(stored)
     except imports.ImportProblem as error:
         db.session.rollback()
-        return hx.answer(str(error), category="error", back_to=url_for("imports.detail", import_id=import_id))
+        return hx.answer(str(error), category="error", back_to=back)
     db.session.commit()
     return hx.answer(f"Import undone: removed {removed_contacts:,} contacts and {removed_leads:,} leads it added.",
-                     back_to=url_for("imports.detail", import_id=import_id))
+                     back_to=back)
 
 
 @bp.route("/<int:import_id>/skipped.csv")
