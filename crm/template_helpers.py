@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 from crm import clock
 from crm.models import User
-from crm.models.values import MASK
+from crm.models.values import MASK, ImportStatus, OutboxStatus, RecipientStatus, RequestStatus
 from crm.services import local_time, manage, offers
 from crm.services.alerts import search_summary
 from crm.services.contacts import phone_digits
@@ -69,11 +69,13 @@ def mailto_link(email: str) -> Markup:
 
 def offers_waiting() -> int:
     """The `Offers` tab's count: offers waiting for the signed-in agent."""
-    return offers.waiting_count(current_user) if current_user.role == "agent" else 0
+    return offers.waiting_count(current_user) if current_user.is_agent else 0
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary,
-                                offers_waiting=offers_waiting, approval_question=manage.approval_question)
+                                offers_waiting=offers_waiting, approval_question=manage.approval_question,
+                                RequestStatus=RequestStatus, RecipientStatus=RecipientStatus,
+                                OutboxStatus=OutboxStatus, ImportStatus=ImportStatus)
     app.jinja_env.filters.update(dt=datetime_display, day=day_display, stars=stars, as_options=as_options,
                                  tel_link=tel_link, mailto_link=mailto_link)

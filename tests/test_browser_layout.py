@@ -73,7 +73,7 @@ def _pages(role: str, world: dict) -> dict[str, str]:
         pages["archived contact"] = f"/contacts/{world['archived'].id}"
     if role == "agent":
         pages |= {"offers": "/offers/", "offer": f"/offers/{world['offer_id']}"}
-    if role in manage.CONCIERGE_ROLES:
+    if role in ("concierge", "manager", "broker"):
         pages |= {"queue": "/concierge/", "convert": f"/concierge/{world['inactive'].id}/convert",
                   "routing log": f"/concierge/{contact}/routing"}
     if role in ("manager", "broker"):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
 from crm.extensions import Model
+from crm.models.values import ImportStatus
 
 
 class ContactImport(Model):
@@ -20,8 +21,7 @@ class ContactImport(Model):
     headers: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: a later file with the same reuses the mapping
     mapping: Mapped[str] = mapped_column(Text, default="{}")  # JSON: CRM field -> column index
     assign_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the lead-flow rules
-    # Uploaded, Queued, Running, Done, Cancelled, Failed, Undone
-    status: Mapped[str] = mapped_column(String(20), default="Uploaded", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ImportStatus.UPLOADED, index=True)
     total_rows: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)
     rows_created: Mapped[int] = mapped_column(default=0)

@@ -3,10 +3,11 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import Model
 
 DEFAULT_TIME_ZONE = "America/New_York"
@@ -55,10 +56,17 @@ class User(UserMixin, Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
-    @property
-    def is_decider(self) -> bool:
-        """Managers and the broker: they decide requests, see compliance, import and share lists."""
-        return self.role in ("manager", "broker")
+    # What the user may see and do, as crm/policy.py rules it (templates read these). `is_agent` is
+    # also a SQL condition: `select(User).where(User.is_agent)`.
+    is_agent = hybrid_property(policy.is_agent)
+    is_manager = property(policy.is_manager)
+    is_concierge = property(policy.is_concierge)
+    is_decider = property(policy.is_decider)
+    works_concierge_desk = property(policy.works_concierge_desk)
+    sees_every_office = property(policy.sees_every_office)
+    acts_for_every_office = property(policy.acts_for_every_office)
+    runs_settings = hybrid_property(policy.runs_settings)
+    may_list_archived = property(policy.may_list_archived)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

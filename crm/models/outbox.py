@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm import clock
 from crm.extensions import Model
+from crm.models.values import OutboxStatus
 
 
 class OutboxMessage(Model):
@@ -19,7 +20,7 @@ class OutboxMessage(Model):
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sending, sent, failed
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
     locked_until: Mapped[datetime | None]

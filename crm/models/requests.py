@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
 from crm.extensions import Model
+from crm.models.values import RequestStatus
 
 
 class ManageRequest(Model):
@@ -13,7 +14,7 @@ class ManageRequest(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # Delete, Archive
-    status: Mapped[str] = mapped_column(String(20), default="Pending")  # Pending, Approved, Declined
+    status: Mapped[str] = mapped_column(String(20), default=RequestStatus.PENDING)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     reason: Mapped[str] = mapped_column(Text, default="")

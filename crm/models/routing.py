@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
 from crm.extensions import Model
+from crm.models.values import OfferStatus, RecipientStatus
 
 
 class LeadFlowRule(Model):
@@ -30,7 +31,7 @@ class AppointmentOffer(Model):
     appointment_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
     mode: Mapped[str] = mapped_column(String(20), default="sequential")
-    status: Mapped[str] = mapped_column(String(20), default="Open", index=True)  # Open, Claimed, Unclaimed
+    status: Mapped[str] = mapped_column(String(20), default=OfferStatus.OPEN, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None]
@@ -42,13 +43,13 @@ class AppointmentOffer(Model):
 
 
 class OfferRecipient(Model):
-    """One agent's turn at an offer: Offered, Claimed, Declined, Expired or Waiting."""
+    """One agent's turn at an offer."""
     __tablename__ = "offer_recipients"
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("appointment_offers.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     rank: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(20), default="Waiting")
+    status: Mapped[str] = mapped_column(String(20), default=RecipientStatus.WAITING)
     offered_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     responded_at: Mapped[datetime | None]

@@ -1,6 +1,54 @@
-"""The field values of SPEC §2, spelled exactly as users filter on them."""
+"""The field values of SPEC §2, spelled exactly as users filter on them, and the states of the
+records that move through a workflow (stored as these strings)."""
+from enum import StrEnum
 
-ROLES = ("agent", "concierge", "manager", "broker")
+from crm.policy import ROLES as ROLES
+
+
+class RequestStatus(StrEnum):
+    """A Delete or Archive request."""
+    PENDING = "Pending"
+    APPROVED = "Approved"
+    DECLINED = "Declined"
+
+
+class OfferStatus(StrEnum):
+    """An appointment offer as a whole."""
+    OPEN = "Open"
+    CLAIMED = "Claimed"
+    UNCLAIMED = "Unclaimed"
+    CLOSED = "Closed"  # its contact was deleted or archived
+
+
+class RecipientStatus(StrEnum):
+    """One agent's turn at an offer."""
+    WAITING = "Waiting"
+    OFFERED = "Offered"
+    CLAIMED = "Claimed"
+    DECLINED = "Declined"
+    EXPIRED = "Expired"
+    SKIPPED = "Skipped"
+    WITHDRAWN = "Withdrawn"
+
+
+class OutboxStatus(StrEnum):
+    """An email or text in the outbox (`logged`: written to the log instead of sent)."""
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    LOGGED = "logged"
+    FAILED = "failed"
+
+
+class ImportStatus(StrEnum):
+    UPLOADED = "Uploaded"
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    DONE = "Done"
+    CANCELLED = "Cancelled"
+    FAILED = "Failed"
+    UNDONE = "Undone"
+
 
 CONTACT_STATUSES = ("Agent Database", "Assigned", "Closed", "Pending", "Shared")
 CONTACT_TYPES = (

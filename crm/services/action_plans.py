@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
 )
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, ActivityLog, Contact, ContactTask, User
 from crm.models.values import TASK_KINDS
@@ -217,7 +217,7 @@ def tasks_of(contact: Contact) -> list[ContactTask]:
 
 
 def may_tick(viewer: User, contact: Contact) -> bool:
-    return viewer.is_decider or contact.owner_id == viewer.id
+    return policy.is_decider(viewer) or contact.owner_id == viewer.id
 
 
 def set_task_done(contact: Contact, task_id: int, actor: User, done: bool) -> ContactTask:
@@ -270,7 +270,7 @@ class AgentCompliance:
 
 
 def _office_scope(viewer: User):
-    if viewer.role == "broker":
+    if policy.acts_for_every_office(viewer):
         return true()
     return User.office_id == viewer.office_id
 
@@ -287,7 +287,7 @@ def ignored_condition(now: datetime, days_allowed: int) -> ColumnElement[bool]:
 
 def _live_contacts_of_agents(viewer: User):
     return and_(Contact.owner_id == User.id, Contact.deleted_at.is_(None), Contact.archived_at.is_(None),
-                User.role == "agent", _office_scope(viewer))
+                User.is_agent, _office_scope(viewer))
 
 
 def compliance(viewer: User) -> list[AgentCompliance]:
@@ -300,7 +300,7 @@ def compliance(viewer: User) -> list[AgentCompliance]:
                func.count(Contact.id).filter(open_plan, Contact.plan_next_due_at < now),
                func.count(Contact.id).filter(ignored_condition(now, days)))
         .select_from(User).outerjoin(Contact, _live_contacts_of_agents(viewer))
-        .where(User.role == "agent", User.is_active_user.is_(True), _office_scope(viewer))
+        .where(User.is_agent, User.is_active_user.is_(True), _office_scope(viewer))
         .group_by(User.id, User.name).order_by(User.name))
     late_tasks = dict(db.session.execute(
         select(Contact.owner_id, func.count(ContactTask.id))

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, Lead, Office, User
 from crm.models.values import IMMEDIATE_INQUIRIES, REFERRAL_TABS
@@ -94,22 +94,22 @@ def read_period(args, viewer: User) -> Period:
         problems.append(f"A period has at most {MAX_DAYS} days; it was shortened.")
         start = end - timedelta(days=MAX_DAYS - 1)
     office = args.get("office", "")
-    office_id = int(office) if office.isdigit() and viewer.role in ("broker", "concierge") else None
+    office_id = int(office) if office.isdigit() and policy.sees_every_office(viewer) else None
     return Period(start, end, office_id, problems, zone)
 
 
 def scope_condition(viewer: User, period: Period) -> ColumnElement[bool]:
     """The contacts the viewer's dashboard counts (live ones only)."""
     live = Contact.deleted_at.is_(None)
-    if viewer.role == "agent":
+    if policy.is_agent(viewer):
         return and_(live, Contact.owner_id == viewer.id)
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return and_(live, Contact.office_id == viewer.office_id)
     return and_(live, Contact.office_id == period.office_id if period.office_id else true())
 
 
 def offices_to_choose(viewer: User) -> list[Office]:
-    if viewer.role not in ("broker", "concierge"):
+    if not policy.sees_every_office(viewer):
         return []
     return list(db.session.scalars(select(Office).order_by(Office.name)))
 

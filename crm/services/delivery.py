@@ -32,10 +32,10 @@ from sqlalchemy import CursorResult, and_, func, or_, select, update
 from crm import clock
 from crm.extensions import db
 from crm.models import OutboxMessage, User
+from crm.models.values import OutboxStatus
 from crm.services import outbox, webhooks
 
-STATUSES = ("queued", "sending", "sent", "logged", "failed")
-RETRYABLE = ("queued", "failed")
+RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 KEEP_TRYING = timedelta(days=3)  # then the message is `failed` and the broker is told (SPEC §4.8)
@@ -72,14 +72,14 @@ ATTEMPTS_BEFORE_FAILING = attempts_in(KEEP_TRYING)
 def claim_batch(limit: int = BATCH_SIZE) -> list[int]:
     """Mark up to `limit` due messages as ours (status `sending`, a lease) and commit."""
     now = clock.now()
-    due = or_(and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
-              and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now))
+    due = or_(and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
+              and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now))
     candidates = (select(OutboxMessage.id).where(due)
                   .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claim = (update(OutboxMessage).where(OutboxMessage.id.in_(candidates))
-             .values(status="sending", locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+             .values(status=OutboxStatus.SENDING, locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
              .returning(OutboxMessage.id).execution_options(synchronize_session=False))
     claimed = list(db.session.execute(claim).scalars())
     db.session.commit()
@@ -89,7 +89,7 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[int]:
 def _finish(message: OutboxMessage, **values) -> None:
     """Record the outcome unless our lease ran out and another worker took the message over."""
     db.session.execute(update(OutboxMessage)
-                       .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+                       .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING,
                               OutboxMessage.locked_until == message.locked_until)
                        .values(locked_until=None, **values).execution_options(synchronize_session=False))
     db.session.commit()
@@ -100,7 +100,7 @@ def _renew_lease(message: OutboxMessage) -> bool:
     renewed_until = clock.now() + LEASE
     renewed = cast(CursorResult, db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status == "sending",
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING,
                OutboxMessage.locked_until == message.locked_until)
         .values(locked_until=renewed_until).execution_options(synchronize_session=False)))
     db.session.commit()
@@ -114,9 +114,9 @@ def _record_failure(message: OutboxMessage, error: str) -> None:
     """Retry with backoff until the message has waited KEEP_TRYING, then `failed`."""
     now = clock.now()
     if now - message.created_at >= KEEP_TRYING:
-        _finish(message, status="failed", last_error=error)
+        _finish(message, status=OutboxStatus.FAILED, last_error=error)
     else:
-        _finish(message, status="queued", last_error=error, next_attempt_at=now + backoff(message.attempts))
+        _finish(message, status=OutboxStatus.QUEUED, last_error=error, next_attempt_at=now + backoff(message.attempts))
 
 
 def _single_line(value: str) -> str:
@@ -238,7 +238,7 @@ def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> bool:
     send = _transport(message, smtp)
     if send is None:
         _print_to_console(message)
-        _finish(message, status="logged", last_error=None, sent_at=clock.now())
+        _finish(message, status=OutboxStatus.LOGGED, last_error=None, sent_at=clock.now())
         return True
     if not _renew_lease(message):
         return False
@@ -249,20 +249,21 @@ def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> bool:
                                    message.attempts, error)
         _record_failure(message, f"{type(error).__name__}: {error}"[:2000])
         return False
-    _finish(message, status="sent", last_error=None, sent_at=clock.now())
+    _finish(message, status=OutboxStatus.SENT, last_error=None, sent_at=clock.now())
     return True
 
 
 def failed_count() -> int:
     """Messages given up on (the notification log's banner)."""
     return db.session.execute(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")).scalar_one()
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).scalar_one()
 
 
 def report_failures() -> int:
     """Once mail works again: email the broker(s) which messages were given up on, once each."""
     failed = list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == "failed", OutboxMessage.failure_reported_at.is_(None))
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.failure_reported_at.is_(None))
         .order_by(OutboxMessage.id).limit(500)))
     if not failed:
         return 0
@@ -270,7 +271,7 @@ def report_failures() -> int:
              f" ({message.last_error})" for message in failed]
     body = (f"{len(failed)} message(s) could not be sent for {KEEP_TRYING.days} days and were given up on:\n\n"
             + "\n".join(lines) + "\n\nThe notification log in Settings has each one, with Retry.")
-    brokers = db.session.scalars(select(User).where(User.role == "broker", User.is_active_user.is_(True)))
+    brokers = db.session.scalars(select(User).where(User.runs_settings, User.is_active_user.is_(True)))
     for broker in brokers:
         outbox.enqueue_email(broker.email, f"{len(failed)} message(s) could not be sent", body,
                              kind="delivery_failure", user=broker)
@@ -312,7 +313,7 @@ def retry(message: OutboxMessage) -> bool:
     """The notification log's Retry: send again at the next worker pass, with a fresh set of attempts."""
     if message.status not in RETRYABLE:
         return False
-    message.status, message.attempts, message.next_attempt_at = "queued", 0, clock.now()
+    message.status, message.attempts, message.next_attempt_at = OutboxStatus.QUEUED, 0, clock.now()
     return True
 
 

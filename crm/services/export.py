@@ -14,7 +14,7 @@ from functools import partial
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, literal, select, update
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, ContactEmail, ContactPhone, Lead, User
 from crm.models.values import MASK
@@ -185,7 +185,7 @@ def parse_options(args) -> tuple[ExportOptions, dict[str, str]]:
 
 def _free_text_indexes(viewer: User, options: ExportOptions) -> list[int]:
     """Where free text must be redacted row by row: only agents see masked contacts."""
-    if viewer.role != "agent":
+    if not policy.is_agent(viewer):
         return []
     return [index for index, key in enumerate(options.columns) if COLUMNS[key].free_text]
 

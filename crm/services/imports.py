@@ -26,10 +26,10 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ContactImport, ImportedRecord, ImportSkippedRow, Lead, User
-from crm.models.values import CONTACT_TYPES, INQUIRY_TYPES
+from crm.models.values import CONTACT_TYPES, INQUIRY_TYPES, ImportStatus
 from crm.services import contacts, events
 from crm.services.errors import FieldError
 from crm.services.import_rows import ChunkWriter
@@ -170,7 +170,7 @@ def guess_mapping(headers: list[str]) -> dict[str, int]:
 def _saved_mapping(headers: list[str]) -> dict[str, int] | None:
     """The mapping of the latest import of a file with exactly these headers."""
     previous = db.session.scalar(select(ContactImport.mapping).where(
-        ContactImport.headers == json.dumps(headers), ContactImport.status != "Uploaded")
+        ContactImport.headers == json.dumps(headers), ContactImport.status != ImportStatus.UPLOADED)
         .order_by(ContactImport.id.desc()).limit(1))
     return json.loads(previous) if previous else None
 
@@ -331,8 +331,8 @@ def preview(stored: ContactImport, mapping: dict[str, int]) -> list[PreviewRow]:
 
 
 def agents_to_assign(user: User) -> list[User]:
-    query = select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
-    if user.role != "broker":
+    query = select(User).where(User.is_agent, User.is_active_user.is_(True)).order_by(User.name)
+    if not policy.acts_for_every_office(user):
         query = query.where(User.office_id == user.office_id)
     return list(db.session.scalars(query))
 
@@ -342,9 +342,9 @@ def start(stored: ContactImport, user: User, mapping: dict[str, int], assign_to_
     agents = {agent.id for agent in agents_to_assign(user)}
     if assign_to_id is not None and assign_to_id not in agents:
         raise ImportProblem("Choose one of the agents listed.", "assign_to")
-    if assign_to_id is None and user.role != "broker":
+    if assign_to_id is None and not policy.acts_for_every_office(user):
         raise ImportProblem("Choose the agent of your office who gets the new people.", "assign_to")
-    stored.mapping, stored.assign_to_id, stored.status = json.dumps(mapping), assign_to_id, "Queued"
+    stored.mapping, stored.assign_to_id, stored.status = json.dumps(mapping), assign_to_id, ImportStatus.QUEUED
 
 
 # --- The worker's job ------------------------------------------------------------------------------
@@ -352,14 +352,14 @@ def start(stored: ContactImport, user: User, mapping: dict[str, int], assign_to_
 def _claim() -> int | None:
     now = clock.now()
     due = (select(ContactImport.id)
-           .where(ContactImport.status.in_(("Queued", "Running")),
+           .where(ContactImport.status.in_((ImportStatus.QUEUED, ImportStatus.RUNNING)),
                   (ContactImport.locked_until.is_(None)) | (ContactImport.locked_until < now))
            .order_by(ContactImport.id).limit(1))
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = db.session.execute(
         update(ContactImport).where(ContactImport.id == due.scalar_subquery())
-        .values(status="Running", locked_until=now + LEASE,
+        .values(status=ImportStatus.RUNNING, locked_until=now + LEASE,
                 started_at=func.coalesce(ContactImport.started_at, now))
         .returning(ContactImport.id).execution_options(synchronize_session=False)).scalar()
     db.session.commit()
@@ -405,7 +405,7 @@ def _run_chunk(stored: ContactImport, rows: Iterator[tuple[int, list[str]]], map
     db.session.refresh(stored, ["cancel_requested"])
     more = done == CHUNK_ROWS and not stored.cancel_requested
     if not more:
-        stored.status = "Cancelled" if stored.cancel_requested else "Done"
+        stored.status = ImportStatus.CANCELLED if stored.cancel_requested else ImportStatus.DONE
         stored.finished_at, stored.locked_until = clock.now(), None
     db.session.commit()
     return more
@@ -414,7 +414,7 @@ def _run_chunk(stored: ContactImport, rows: Iterator[tuple[int, list[str]]], map
 def _fail(import_id: int, error: Exception) -> None:
     db.session.rollback()
     stored = db.session.get(ContactImport, import_id)
-    stored.status, stored.finished_at, stored.locked_until = "Failed", clock.now(), None
+    stored.status, stored.finished_at, stored.locked_until = ImportStatus.FAILED, clock.now(), None
     stored.error = f"{type(error).__name__}: {error}"[:2000]
     db.session.commit()
 
@@ -455,14 +455,15 @@ def run_imports(seconds: float = PASS_SECONDS) -> int:
 # --- After the import --------------------------------------------------------------------------------
 
 def request_cancel(stored: ContactImport) -> None:
-    if stored.status == "Queued":
-        stored.status, stored.finished_at = "Cancelled", clock.now()
-    elif stored.status == "Running":
+    if stored.status == ImportStatus.QUEUED:
+        stored.status, stored.finished_at = ImportStatus.CANCELLED, clock.now()
+    elif stored.status == ImportStatus.RUNNING:
         stored.cancel_requested = True
 
 
 def can_undo(stored: ContactImport, now: datetime) -> bool:
-    return (stored.status in ("Done", "Cancelled", "Failed") and stored.finished_at is not None
+    finished = stored.status in (ImportStatus.DONE, ImportStatus.CANCELLED, ImportStatus.FAILED)
+    return (finished and stored.finished_at is not None
             and now - stored.finished_at <= timedelta(days=UNDO_DAYS) and stored.rows_done > 0)
 
 
@@ -485,7 +486,7 @@ def undo(stored: ContactImport) -> tuple[int, int]:
                        .execution_options(synchronize_session=False))
     _refresh_lead_columns(select(records.c.contact_id))
     db.session.expire_all()  # the bulk deletes bypassed the objects in the session
-    stored.status, stored.undone_at = "Undone", clock.now()
+    stored.status, stored.undone_at = ImportStatus.UNDONE, clock.now()
     return removed_contacts, removed_leads
 
 
@@ -539,7 +540,7 @@ def progress(stored: ContactImport, now: datetime) -> Progress:
     if stored.started_at and stored.rows_done:
         elapsed = ((stored.finished_at or now) - stored.started_at).total_seconds()
         rate = stored.rows_done / elapsed if elapsed > 0 else None
-    left = (stored.total_rows - stored.rows_done) / rate if rate and stored.status == "Running" else None
+    left = (stored.total_rows - stored.rows_done) / rate if rate and stored.status == ImportStatus.RUNNING else None
     return Progress(stored.rows_done, stored.total_rows, stored.rows_skipped, rate, left)
 
 

@@ -66,7 +66,7 @@ def copied_values(contact) -> dict:
     or any object with its attributes, e.g. SimpleNamespace(**row) of a generated row)."""
     values = {name: getattr(contact, name, None) for name in COPIED_COLUMNS
               if name not in ("contact_name_key", "priority_rank", "contact_archived", "contact_deleted")}
-    values["priority_rank"] = PRIORITY_RANKS.get(values["priority"], NO_PRIORITY_RANK)
+    values["priority_rank"] = PRIORITY_RANKS.get(values["priority"] or "", NO_PRIORITY_RANK)
     values["interest_level"] = values["interest_level"] or 0
     values["contact_name_key"] = f"{contact.last_name or ''} {contact.first_name or ''}".strip().lower()
     values["contact_archived"] = getattr(contact, "archived_at", None) is not None

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
-from crm import clock, fulltext
+from crm import clock, fulltext, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, Office, User
 from crm.models import values as v
@@ -158,7 +158,7 @@ class LeadFilters:
 
 def office_choices(viewer: User) -> list[tuple[int, str]]:
     """The `Office` select, for those who see every office."""
-    if viewer.role not in ("broker", "concierge"):
+    if not policy.sees_every_office(viewer):
         return []
     return [(office_id, name) for office_id, name in db.session.execute(select(Office.id, Office.name)
                                                                          .order_by(Office.name))]
@@ -167,7 +167,7 @@ def office_choices(viewer: User) -> list[tuple[int, str]]:
 def _pickable_offices(viewer: User) -> list[int]:
     """`office` values the viewer may ask for: any for those who see every office, a manager's own
     (implicit: they see no choice), none for agents."""
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return [viewer.office_id] if viewer.office_id else []
     return [office_id for office_id, _name in office_choices(viewer)]
 
@@ -282,7 +282,7 @@ def filtered_leads(viewer: User, filters: LeadFilters, now: datetime, visible: C
         if name == "priority":  # by rank: the index that sorts Hot first also filters
             chosen = [lead_rows.PRIORITY_RANKS[priority] for priority in chosen]
         query = query.where(MULTI_VALUE_FILTERS[name][2].in_(chosen))
-    if filters.owner_ids and viewer.role != "agent":
+    if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Lead.owner_id.in_(filters.owner_ids))
     if filters.office_id:
         query = query.where(Lead.office_id == filters.office_id)
@@ -309,7 +309,7 @@ def filtered_contacts(viewer: User, filters: LeadFilters, now: datetime) -> Sele
                                    .where(matching.contact_id == Contact.id)))
     if filters.action_plan:
         query = query.where(or_(*(action_plans.plan_status_condition(s, now) for s in filters.action_plan)))
-    if filters.owner_ids and viewer.role != "agent":
+    if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Contact.owner_id.in_(filters.owner_ids))
     if filters.office_id:
         query = query.where(Contact.office_id == filters.office_id)
@@ -362,7 +362,7 @@ def count(query: Select, id_column) -> int:
 
 def _pending_request(contact_id) -> ColumnElement:
     return (select(ManageRequest.kind)
-            .where(ManageRequest.contact_id == contact_id, ManageRequest.status == "Pending")
+            .where(ManageRequest.contact_id == contact_id, ManageRequest.status == v.RequestStatus.PENDING)
             .limit(1).scalar_subquery())
 
 
@@ -382,7 +382,7 @@ def _after(filters: LeadFilters) -> ColumnElement[bool]:
 def _with_channels_for_redaction(viewer: User, query: Select) -> Select:
     """Agents may see masked rows, whose text is redacted of the contact's phones and emails:
     load those for the whole page at once (two statements, whatever the page size)."""
-    if viewer.role != "agent":
+    if not policy.is_agent(viewer):
         return query
     return query.options(selectinload(Contact.emails), selectinload(Contact.phones))
 

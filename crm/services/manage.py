@@ -9,15 +9,15 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import delete, select
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import ActionPlan, Contact, ContactShare, ContactTask, ManageRequest, User
+from crm.models.values import OfferStatus
 from crm.services import action_plans, activity, export, offers, outbox, requests, settings, trash, visibility
 from crm.services.errors import FieldError
 from crm.wording import plural
 
 BULK_LIMIT = 500
-CONCIERGE_ROLES = ("concierge", "manager", "broker")  # the concierge queue and its actions (SPEC §1)
 
 
 def contacts_phrase(count: int) -> str:
@@ -82,14 +82,14 @@ def role_mode(viewer: User, action: ManageAction) -> str | None:
     """"direct", "request" or None for the viewer's role, before looking at a particular contact."""
     if viewer.role in settings.get(action.setting):
         return "direct"
-    if action.requestable and viewer.role == "agent":
+    if action.requestable and policy.is_agent(viewer):
         return "request"
     return None
 
 
 def _may_manage(viewer: User, contact: Contact) -> bool:
     """A contact shared with an agent is theirs to work, not to manage."""
-    return viewer.role != "agent" or contact.owner_id == viewer.id
+    return not policy.is_agent(viewer) or contact.owner_id == viewer.id
 
 
 def mode(viewer: User, action: ManageAction, contact: Contact) -> str | None:
@@ -111,7 +111,7 @@ def perform(viewer: User, key: str, contact: Contact, agent_id: int | None = Non
 
 def _agent(viewer: User, agent_id: int | None) -> User:
     agent = db.session.get(User, agent_id) if agent_id else None
-    if agent is None or agent.role != "agent":
+    if agent is None or not policy.is_agent(agent):
         raise ManageError("Choose an agent of the brokerage.")
     if not agent.is_active_user:
         raise ManageError(f"{agent.name} is not active any more: choose an active agent.")
@@ -122,7 +122,7 @@ def _agent(viewer: User, agent_id: int | None) -> User:
 
 def _acts_for_office(viewer: User, office_id: int | None) -> bool:
     """The broker acts for every office of the brokerage; everyone else for their own."""
-    return viewer.role == "broker" or office_id == viewer.office_id
+    return policy.acts_for_every_office(viewer) or office_id == viewer.office_id
 
 
 def delete_contact(contact: Contact, actor: User, _agent=None) -> str:
@@ -201,7 +201,7 @@ def rebroadcast(contact: Contact, actor: User, _agent=None) -> str:
         offer = offers.start_rebroadcast(contact, actor)
     except offers.OfferError as error:
         raise ManageError(str(error)) from error
-    if offer.status == "Unclaimed":
+    if offer.status == OfferStatus.UNCLAIMED:
         return f"No other active agent serves {contact.name}'s zip code: the lead is back in the concierge queue."
     return (f"{contact.name} was offered to {plural(len(offer.recipients), 'eligible agent')} at once; "
             "the first to claim gets it.")
@@ -281,8 +281,8 @@ def perform_bulk(viewer: User, key: str, contact_ids: list[int], agent_id: int |
 
 def agent_choices(viewer: User | None = None) -> list[User]:
     """Active agents; only those of the viewer's office unless the viewer is the broker."""
-    query = select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
-    if viewer is not None and viewer.role != "broker":
+    query = select(User).where(User.is_agent, User.is_active_user.is_(True)).order_by(User.name)
+    if viewer is not None and not policy.acts_for_every_office(viewer):
         query = query.where(User.office_id == viewer.office_id)
     return list(db.session.scalars(query))
 
@@ -321,10 +321,6 @@ class ContactControls:
     convert_blocked: str | None  # why `Convert to Appointment` is disabled
 
 
-def may_use_concierge_actions(viewer: User) -> bool:
-    return viewer.role in CONCIERGE_ROLES
-
-
 def contact_controls(viewer: User, contact: Contact) -> ContactControls:
     now = clock.now()
     actions = bulk_actions_for(viewer) if _may_manage(viewer, contact) else []
@@ -337,15 +333,15 @@ def contact_controls(viewer: User, contact: Contact) -> ContactControls:
         shared_with=_shared_with(contact),
         may_share=any(action.key == "share" for action, _how in actions),
         pending=requests.pending_request(contact),
-        my_request=requests.latest_request_by(contact, viewer) if viewer.role == "agent" else None,
+        my_request=requests.latest_request_by(contact, viewer) if policy.is_agent(viewer) else None,
         plan=db.session.get(ActionPlan, contact.action_plan_id) if contact.action_plan_id else None,
         plan_status=action_plans.plan_status(contact, now),
         tasks=[TaskRow(task, action_plans.due_day(task), task.done_at is None and task.due_at < now)
                for task in action_plans.tasks_of(contact)],
         may_tick=action_plans.may_tick(viewer, contact),
         may_unarchive=may_unarchive(viewer, contact),
-        concierge=may_use_concierge_actions(viewer),
-        convert_blocked=offers.conversion_blocker(contact) if may_use_concierge_actions(viewer) else None,
+        concierge=policy.works_concierge_desk(viewer),
+        convert_blocked=offers.conversion_blocker(contact) if policy.works_concierge_desk(viewer) else None,
     )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, literal, select, true
 
+from crm import policy
 from crm.extensions import db
 from crm.models import Contact, User, ZipSponsorship
 from crm.models.values import MASK
@@ -36,7 +37,7 @@ def _zip5(zip_code: str | None) -> str | None:
 
 def unmasked_condition(viewer: User, contact=Contact) -> ColumnElement[bool]:
     """SQL truth of "this viewer may see the contact's phones and emails" (`contact`: Contact or an alias)."""
-    if viewer.role != "agent":
+    if not policy.is_agent(viewer):
         return true()
     sponsored_zips = select(ZipSponsorship.zip).where(ZipSponsorship.user_id == viewer.id)
     return (
@@ -55,7 +56,7 @@ def sponsors_zip(user_id, zip_code) -> ColumnElement[bool]:
 
 def can_see_contact_info(viewer: User, contact: Contact, sponsors: bool | None = None) -> bool:
     """`sponsors`: whether the viewer sponsors the contact's zip, when the caller read it already."""
-    if viewer.role != "agent":
+    if not policy.is_agent(viewer):
         return True
     if contact.created_by_id == viewer.id or viewer.guaranteed_display:
         return True

@@ -18,9 +18,10 @@ from flask import current_app
 from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
+from crm.models.values import OfferStatus, RecipientStatus
 from crm.services import activity, local_time, masking, outbox, referrals, requests, settings, visibility, webhooks
 from crm.services.errors import FieldError
 from crm.wording import plural
@@ -57,7 +58,7 @@ def ranked_agents(zip_code: str, exclude_ids=()) -> list[tuple[User, int]]:
     tier = case((sponsors_zip, 0), (User.guaranteed_display.is_(True), 1), else_=2)
     query = (select(User, tier)
              .join(ServiceZip, and_(ServiceZip.user_id == User.id, ServiceZip.zip == zip_code))
-             .where(User.role == "agent", User.is_active_user.is_(True), User.id.not_in(exclude_ids))
+             .where(User.is_agent, User.is_active_user.is_(True), User.id.not_in(exclude_ids))
              .order_by(tier, User.last_offered_at.asc().nulls_first(), User.id))
     return [(agent, agent_tier) for agent, agent_tier in db.session.execute(query)]
 
@@ -69,7 +70,7 @@ ALREADY_OFFERED = "This lead already has an open offer."
 
 def _open_offer_of(contact: Contact):
     return select(AppointmentOffer.id).where(AppointmentOffer.contact_id == contact.id,
-                                             AppointmentOffer.status == "Open").limit(1)
+                                             AppointmentOffer.status == OfferStatus.OPEN).limit(1)
 
 
 def conversion_blocker(contact: Contact) -> str | None:
@@ -132,13 +133,13 @@ def _open_offer(contact: Contact, actor: User, mode: str, ranked: list[tuple[Use
                 appointment_at: datetime | None, note: str) -> AppointmentOffer:
     now = clock.now()
     offer = AppointmentOffer(contact=contact, appointment_at=appointment_at, note=(note or "").strip(), mode=mode,
-                             status="Open", created_by_id=actor.id if actor else None, created_at=now)
-    offer.recipients = [OfferRecipient(user=agent, rank=rank, status="Waiting")
+                             status=OfferStatus.OPEN, created_by_id=actor.id if actor else None, created_at=now)
+    offer.recipients = [OfferRecipient(user=agent, rank=rank, status=RecipientStatus.WAITING)
                         for rank, (agent, _tier) in enumerate(ranked, start=1)]
     db.session.add(offer)
     db.session.flush()
     if not ranked:
-        offer.status = "Unclaimed"
+        offer.status = OfferStatus.UNCLAIMED
         activity.log(contact, actor, "Unclaimed", f"No active agent serves zip {zip_code}: back in the concierge "
                      "queue as Unclaimed", category="routing")
         return offer
@@ -153,7 +154,7 @@ def _open_offer(contact: Contact, actor: User, mode: str, ranked: list[tuple[Use
 
 
 def _give_turn(offer: AppointmentOffer, recipient: OfferRecipient, now: datetime, window: timedelta) -> None:
-    recipient.status, recipient.offered_at, recipient.expires_at = "Offered", now, now + window
+    recipient.status, recipient.offered_at, recipient.expires_at = RecipientStatus.OFFERED, now, now + window
     recipient.user.last_offered_at = now
     _send_offer(offer, recipient, window)
     activity.log(offer.contact, None, "Offered", f"Offered to {recipient.user.name} (rank {recipient.rank}) "
@@ -191,8 +192,8 @@ def _send_offer(offer: AppointmentOffer, recipient: OfferRecipient, window: time
 def _lock_open_offer(offer_id: int) -> bool:
     """The conditional UPDATE that serialises every change to an open offer (see the module doc)."""
     locked = db.session.execute(update(AppointmentOffer)
-                                .where(AppointmentOffer.id == offer_id, AppointmentOffer.status == "Open")
-                                .values(status="Open").execution_options(synchronize_session=False))
+                                .where(AppointmentOffer.id == offer_id, AppointmentOffer.status == OfferStatus.OPEN)
+                                .values(status=OfferStatus.OPEN).execution_options(synchronize_session=False))
     return locked.rowcount == 1
 
 
@@ -201,7 +202,7 @@ def _respond(offer_id: int, user: User, status: str, now: datetime) -> bool:
     answered = db.session.execute(
         update(OfferRecipient)
         .where(OfferRecipient.offer_id == offer_id, OfferRecipient.user_id == user.id,
-               OfferRecipient.status == "Offered", OfferRecipient.expires_at > now)
+               OfferRecipient.status == RecipientStatus.OFFERED, OfferRecipient.expires_at > now)
         .values(status=status, responded_at=now).execution_options(synchronize_session=False))
     return answered.rowcount == 1
 
@@ -213,7 +214,7 @@ def _fresh_offer(offer_id: int) -> AppointmentOffer:
 
 def claim(offer_id: int, user: User) -> Outcome:
     now = clock.now()
-    if _lock_open_offer(offer_id) and _respond(offer_id, user, "Claimed", now):
+    if _lock_open_offer(offer_id) and _respond(offer_id, user, RecipientStatus.CLAIMED, now):
         offer = _fresh_offer(offer_id)
         _hand_over(offer, user, now)
         db.session.commit()
@@ -225,7 +226,7 @@ def claim(offer_id: int, user: User) -> Outcome:
 
 def decline(offer_id: int, user: User) -> Outcome:
     now = clock.now()
-    if _lock_open_offer(offer_id) and _respond(offer_id, user, "Declined", now):
+    if _lock_open_offer(offer_id) and _respond(offer_id, user, RecipientStatus.DECLINED, now):
         offer = _fresh_offer(offer_id)
         activity.log(offer.contact, user, "Declined", f"{user.name} declined the offer", category="routing")
         _next_turn(offer, now)
@@ -238,7 +239,7 @@ def decline(offer_id: int, user: User) -> Outcome:
 def _hand_over(offer: AppointmentOffer, user: User, now: datetime) -> None:
     contact = offer.contact
     previous = contact.owner.name if contact.owner else "nobody"
-    offer.status, offer.claimed_by_id, offer.claimed_at = "Claimed", user.id, now
+    offer.status, offer.claimed_by_id, offer.claimed_at = OfferStatus.CLAIMED, user.id, now
     contact.owner_id, contact.office_id = user.id, user.office_id or contact.office_id
     activity.log(contact, user, "Claimed", f"{user.name} claimed the offer; owner {previous} → {user.name}",
                  category="routing")
@@ -252,21 +253,22 @@ def _hand_over(offer: AppointmentOffer, user: User, now: datetime) -> None:
 def _shown_to(offer: AppointmentOffer, recipient: OfferRecipient | None) -> bool:
     """Only agents an offer was made to know it exists, and only while its contact is in use."""
     contact = offer.contact
-    return (recipient is not None and recipient.status != "Waiting"
+    return (recipient is not None and recipient.status != RecipientStatus.WAITING
             and contact.deleted_at is None and contact.archived_at is None)
 
 
 def _refusal(offer: AppointmentOffer, recipient: OfferRecipient, user: User, now: datetime, action: str) -> str:
-    if offer.status == "Claimed":
+    if offer.status == OfferStatus.CLAIMED:
         if offer.claimed_by_id == user.id:
             return "You have already claimed this offer."
         return "Another agent claimed this offer first."
-    if recipient.status == "Declined":
+    if recipient.status == RecipientStatus.DECLINED:
         return "You declined this offer: it has moved on."
-    if recipient.status in ("Expired", "Offered") and recipient.expires_at and recipient.expires_at <= now:
+    ended = recipient.status in (RecipientStatus.EXPIRED, RecipientStatus.OFFERED)
+    if ended and recipient.expires_at and recipient.expires_at <= now:
         return ("Your claim window ended at "
                 f"{local_time.display_time(recipient.expires_at, local_time.zone_of(user))}: the offer has moved on.")
-    if offer.status == "Unclaimed":
+    if offer.status == OfferStatus.UNCLAIMED:
         return "This offer is closed: nobody claimed it in time."
     return f"This offer can no longer be answered ({action.lower()} refused)."
 
@@ -285,18 +287,18 @@ def _refuse(offer_id: int, user: User, action: str, now: datetime) -> Outcome:
 
 def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
     """After a decline or an expiry: the next agent in rank, or `Unclaimed` when nobody is left."""
-    if any(recipient.status == "Offered" for recipient in offer.recipients):
+    if any(recipient.status == RecipientStatus.OFFERED for recipient in offer.recipients):
         return  # a rebroadcast still open to the others
     for recipient in offer.recipients:
-        if recipient.status != "Waiting":
+        if recipient.status != RecipientStatus.WAITING:
             continue
-        if recipient.user.role == "agent" and recipient.user.is_active_user:
+        if policy.is_agent(recipient.user) and recipient.user.is_active_user:
             _give_turn(offer, recipient, now, _claim_window())
             return
-        recipient.status = "Skipped"
+        recipient.status = RecipientStatus.SKIPPED
         activity.log(offer.contact, None, "Skipped", f"{recipient.user.name} is no longer an active agent",
                      category="routing")
-    offer.status = "Unclaimed"
+    offer.status = OfferStatus.UNCLAIMED
     activity.log(offer.contact, None, "Unclaimed", "Nobody is left to offer it to: back in the concierge queue "
                  "as Unclaimed", category="routing")
 
@@ -304,7 +306,7 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
 def end_turns_of(user: User) -> None:
     """A deactivated agent's open turns end now: the worker's next pass moves those offers on."""
     db.session.execute(update(OfferRecipient)
-                       .where(OfferRecipient.user_id == user.id, OfferRecipient.status == "Offered")
+                       .where(OfferRecipient.user_id == user.id, OfferRecipient.status == RecipientStatus.OFFERED)
                        .values(expires_at=clock.now()).execution_options(synchronize_session=False))
 
 
@@ -313,7 +315,7 @@ def expire_offers() -> int:
     now = clock.now()
     due = list(db.session.scalars(
         select(OfferRecipient.offer_id).join(AppointmentOffer, AppointmentOffer.id == OfferRecipient.offer_id)
-        .where(AppointmentOffer.status == "Open", OfferRecipient.status == "Offered",
+        .where(AppointmentOffer.status == OfferStatus.OPEN, OfferRecipient.status == RecipientStatus.OFFERED,
                OfferRecipient.expires_at <= now)
         .distinct().limit(500)))
     return sum(_expire(offer_id, now) for offer_id in due)
@@ -324,9 +326,9 @@ def _expire(offer_id: int, now: datetime) -> int:
         db.session.rollback()
         return 0
     offer = _fresh_offer(offer_id)
-    ended = [r for r in offer.recipients if r.status == "Offered" and r.expires_at <= now]
+    ended = [r for r in offer.recipients if r.status == RecipientStatus.OFFERED and r.expires_at <= now]
     for recipient in ended:
-        recipient.status = "Expired"
+        recipient.status = RecipientStatus.EXPIRED
     if ended:
         who = ", ".join(r.user.name for r in ended) if len(ended) <= 3 else f"{len(ended)} agents"
         activity.log(offer.contact, None, "Expired", f"{who} did not claim within the claim window",
@@ -354,7 +356,7 @@ class OfferView:
 
     @property
     def can_respond(self) -> bool:
-        return (self.offer.status == "Open" and self.recipient.status == "Offered"
+        return (self.offer.status == OfferStatus.OPEN and self.recipient.status == RecipientStatus.OFFERED
                 and self.recipient.expires_at > self.now)
 
     @property
@@ -363,17 +365,19 @@ class OfferView:
 
     @property
     def state(self) -> str:
-        if self.offer.status == "Claimed":
+        if self.offer.status == OfferStatus.CLAIMED:
             return "Claimed by you" if self.claimed_by_viewer else "Claimed by another agent"
         if self.can_respond:
-            return "Open"
-        if self.recipient.status in ("Declined", "Skipped"):
+            return OfferStatus.OPEN
+        if self.recipient.status in (RecipientStatus.DECLINED, RecipientStatus.SKIPPED):
             return self.recipient.status
-        return "Expired" if self.recipient.status in ("Expired", "Offered") else self.offer.status
+        if self.recipient.status in (RecipientStatus.EXPIRED, RecipientStatus.OFFERED):
+            return RecipientStatus.EXPIRED
+        return self.offer.status
 
     @property
     def claimed_by_viewer(self) -> bool:
-        return self.offer.status == "Claimed" and self.offer.claimed_by_id == self.recipient.user_id
+        return self.offer.status == OfferStatus.CLAIMED and self.offer.claimed_by_id == self.recipient.user_id
 
 
 def visible_details(viewer: User, view: "OfferView") -> dict:
@@ -398,13 +402,13 @@ def offer_view(viewer: User, offer_id: int) -> OfferView | None:
 def close_open_offer(contact: Contact, actor: User, reason: str) -> None:
     """A deleted or archived contact is no longer offered: its open offer closes (logged)."""
     offer = db.session.scalar(select(AppointmentOffer).where(AppointmentOffer.contact_id == contact.id,
-                                                             AppointmentOffer.status == "Open"))
+                                                             AppointmentOffer.status == OfferStatus.OPEN))
     if offer is None or not _lock_open_offer(offer.id):
         return
-    offer.status = "Closed"
+    offer.status = OfferStatus.CLOSED
     for recipient in offer.recipients:
-        if recipient.status in ("Offered", "Waiting"):
-            recipient.status = "Withdrawn"
+        if recipient.status in (RecipientStatus.OFFERED, RecipientStatus.WAITING):
+            recipient.status = RecipientStatus.WITHDRAWN
     activity.log(contact, actor, "Offer closed", reason, category="routing")
 
 
@@ -412,7 +416,7 @@ def offers_of(viewer: User, limit: int = 50) -> list[OfferView]:
     """The agent's offers, newest first: open ones to answer and what became of the others."""
     query = (select(OfferRecipient)
              .join(OfferRecipient.offer).join(AppointmentOffer.contact)
-             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status != "Waiting",
+             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status != RecipientStatus.WAITING,
                     Contact.deleted_at.is_(None), Contact.archived_at.is_(None))
              .options(joinedload(OfferRecipient.offer).joinedload(AppointmentOffer.contact))
              .order_by(OfferRecipient.offered_at.desc(), OfferRecipient.id.desc()).limit(limit))
@@ -424,8 +428,8 @@ def waiting_count(viewer: User) -> int:
     """How many offers wait for the agent's Claim or Decline now (the `Offers` tab's count)."""
     query = (select(func.count()).select_from(OfferRecipient)
              .join(AppointmentOffer, AppointmentOffer.id == OfferRecipient.offer_id)
-             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status == "Offered",
-                    OfferRecipient.expires_at > clock.now(), AppointmentOffer.status == "Open"))
+             .where(OfferRecipient.user_id == viewer.id, OfferRecipient.status == RecipientStatus.OFFERED,
+                    OfferRecipient.expires_at > clock.now(), AppointmentOffer.status == OfferStatus.OPEN))
     return db.session.scalar(query) or 0
 
 
@@ -441,13 +445,13 @@ def _offers_in_queue(viewer: User, *conditions, newest_first: bool, limit: int) 
 
 
 def open_offers(viewer: User, limit: int = 100) -> list[AppointmentOffer]:
-    return _offers_in_queue(viewer, AppointmentOffer.status == "Open", newest_first=False, limit=limit)
+    return _offers_in_queue(viewer, AppointmentOffer.status == OfferStatus.OPEN, newest_first=False, limit=limit)
 
 
 def unclaimed_offers(viewer: User, limit: int = 100) -> list[AppointmentOffer]:
     """Offers nobody claimed, back with the concierge until the lead is offered again or given up."""
     later = aliased(AppointmentOffer)
     offered_again = exists().where(later.contact_id == AppointmentOffer.contact_id, later.id > AppointmentOffer.id)
-    return _offers_in_queue(viewer, AppointmentOffer.status == "Unclaimed", ~offered_again,
+    return _offers_in_queue(viewer, AppointmentOffer.status == OfferStatus.UNCLAIMED, ~offered_again,
                             Contact.archived_at.is_(None), Contact.lead_status == "Active",
                             newest_first=True, limit=limit)

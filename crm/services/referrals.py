@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, Note, User
 from crm.models.values import LEAD_STATUSES, REFERRAL_STATUSES, REFERRAL_TABS
@@ -39,7 +39,7 @@ def tab_of(status: str) -> str:
 def referrals_of(viewer: User) -> Select:
     """An agent's referrals are the contacts they own; others see every visible, owned contact."""
     query = visibility.visible_contacts(viewer).where(Contact.archived_at.is_(None))
-    if viewer.role == "agent":
+    if policy.is_agent(viewer):
         return query.where(Contact.owner_id == viewer.id)
     return query.where(Contact.owner_id.is_not(None))
 
@@ -134,7 +134,7 @@ def save_referral(contact: Contact, actor: User, status: str, note: str) -> list
     """The referral's `Save`: status and an optional note. Returns what changed, for the message.
     A refused status is logged (the caller commits that log) and nothing else is changed."""
     _note_body(note)  # checked first: a refused note must not leave the status changed
-    if actor.role == "concierge" and status != contact.referral_status:
+    if policy.is_concierge(actor) and status != contact.referral_status:
         raise ReferralError("The concierge sets Lead Status, not Referral Status (that is the agent's).",
                             "referral_status")
     done = []
@@ -153,7 +153,7 @@ def notes_for(viewer: User, contact: Contact) -> list[Note]:
 
 def set_lead_status(contact: Contact, actor: User, status: str) -> bool:
     """Lead Status (SPEC §4.6) is the concierge's, managers' and broker's to set, never an agent's."""
-    if actor.role == "agent":
+    if policy.is_agent(actor):
         raise ReferralError("Agents cannot change the Lead Status.", "lead_status")
     if status not in LEAD_STATUSES:
         activity.log(contact, actor, "Refused", f"Lead Status “{status[:60]}” is not Active or Inactive")

@@ -6,12 +6,13 @@ deciding at once exactly one wins, on SQLite and PostgreSQL alike, in any number
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import CursorResult, and_, false, func, or_, select, true, update
+from sqlalchemy import CursorResult, and_, false, or_, select, true, update
 from sqlalchemy.orm import aliased
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ManageRequest, Office, User
+from crm.models.values import RequestStatus
 from crm.services import activity, visibility
 from crm.services.errors import FieldError
 
@@ -31,7 +32,7 @@ class AlreadyDecided(RequestError):
 
 def pending_request(contact: Contact) -> ManageRequest | None:
     return db.session.scalar(select(ManageRequest).where(ManageRequest.contact_id == contact.id,
-                                                         ManageRequest.status == "Pending").limit(1))
+                                                         ManageRequest.status == RequestStatus.PENDING).limit(1))
 
 
 def latest_request_by(contact: Contact, requester: User) -> ManageRequest | None:
@@ -58,21 +59,22 @@ def create(contact: Contact, requester: User, kind: str, reason: str = "") -> Ma
 def close_pending(contact: Contact, actor: User, note: str) -> None:
     """A pending request about a contact that was deleted or archived directly has nothing left to decide."""
     db.session.execute(
-        update(ManageRequest).where(ManageRequest.contact_id == contact.id, ManageRequest.status == "Pending")
-        .values(status="Approved", decided_by_id=actor.id, decided_at=clock.now(), decision_note=note)
+        update(ManageRequest)
+        .where(ManageRequest.contact_id == contact.id, ManageRequest.status == RequestStatus.PENDING)
+        .values(status=RequestStatus.APPROVED, decided_by_id=actor.id, decided_at=clock.now(), decision_note=note)
         .execution_options(synchronize_session=False))
 
 
 def _decidable_by(manager: User):
     """Requests follow their contact: a manager decides those about live contacts they can see
     (their office's; every office's for the broker)."""
-    if manager.role not in ("manager", "broker"):
+    if not policy.is_decider(manager):
         return false()
     visible = ManageRequest.contact_id.in_(visibility.visible_contacts(manager).with_only_columns(Contact.id))
     # A request decided a moment ago (its contact perhaps in the trash now) still answers "already
     # decided by …" to the other managers of its office, rather than a bare 404.
-    filed_here = true() if manager.role == "broker" else ManageRequest.office_id == manager.office_id
-    return or_(visible, and_(ManageRequest.status != "Pending", filed_here))
+    filed_here = true() if policy.acts_for_every_office(manager) else ManageRequest.office_id == manager.office_id
+    return or_(visible, and_(ManageRequest.status != RequestStatus.PENDING, filed_here))
 
 
 def get_for_decider(manager: User, request_id: int) -> ManageRequest | None:
@@ -104,23 +106,17 @@ def pending_for(manager: User, limit: int = 200) -> list[PendingRow]:
     query = (select(ManageRequest, Contact, requester.name)
              .join(Contact, Contact.id == ManageRequest.contact_id)
              .join(requester, requester.id == ManageRequest.requested_by_id)
-             .where(ManageRequest.status == "Pending", Contact.deleted_at.is_(None), _decidable_by(manager))
+             .where(ManageRequest.status == RequestStatus.PENDING, Contact.deleted_at.is_(None), _decidable_by(manager))
              .order_by(ManageRequest.created_at, ManageRequest.id).limit(limit))
     return [PendingRow(request, contact, name) for request, contact, name in db.session.execute(query)]
 
 
-def pending_count(manager: User) -> int:
-    return db.session.execute(
-        select(func.count(ManageRequest.id)).join(Contact, Contact.id == ManageRequest.contact_id)
-        .where(ManageRequest.status == "Pending", Contact.deleted_at.is_(None), _decidable_by(manager))).scalar_one()
-
-
 def decide(request: ManageRequest, manager: User, approve: bool, note: str = "") -> ManageRequest:
     """Approve (the action is performed) or decline (the agent sees the note). First decision wins."""
-    status = "Approved" if approve else "Declined"
+    status = RequestStatus.APPROVED if approve else RequestStatus.DECLINED
     claimed = cast(CursorResult, db.session.execute(
         update(ManageRequest)
-        .where(ManageRequest.id == request.id, ManageRequest.status == "Pending")
+        .where(ManageRequest.id == request.id, ManageRequest.status == RequestStatus.PENDING)
         .values(status=status, decided_by_id=manager.id, decided_at=clock.now(), decision_note=note.strip()[:1000])
         .execution_options(synchronize_session=False))).rowcount
     db.session.refresh(request)

@@ -20,7 +20,7 @@ from crm.services import local_time, masking
 
 
 def active_agents():
-    return select(User.id).where(User.role == "agent", User.is_active_user.is_(True))
+    return select(User.id).where(User.is_agent, User.is_active_user.is_(True))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.models import Setting
 from crm.models.values import BUSINESS_SOURCES, CONTACT_SOURCES
+from crm.policy import Role
 
 DEFAULTS: dict[str, Any] = {
     "claim_window_minutes": 30,
@@ -19,14 +20,14 @@ DEFAULTS: dict[str, Any] = {
     "update_request_days": 7,
     "plan_in_use_id": None,
     "completed_plans_to_id": None,
-    "roles_may_delete": ["manager", "broker"],
-    "roles_may_archive": ["manager", "broker"],
-    "roles_may_reset_plan": ["manager", "broker"],
-    "roles_may_rebroadcast": ["manager", "broker"],
-    "roles_may_export": ["manager", "broker"],  # SPEC §1: export and hand-off are managers' and the broker's
-    "roles_may_convert": ["agent", "manager", "broker"],
-    "roles_may_hand_off": ["manager", "broker"],
-    "roles_may_share": ["agent", "manager", "broker"],
+    "roles_may_delete": [Role.MANAGER, Role.BROKER],
+    "roles_may_archive": [Role.MANAGER, Role.BROKER],
+    "roles_may_reset_plan": [Role.MANAGER, Role.BROKER],
+    "roles_may_rebroadcast": [Role.MANAGER, Role.BROKER],
+    "roles_may_export": [Role.MANAGER, Role.BROKER],  # SPEC §1: export and hand-off are managers' and the broker's
+    "roles_may_convert": [Role.AGENT, Role.MANAGER, Role.BROKER],
+    "roles_may_hand_off": [Role.MANAGER, Role.BROKER],
+    "roles_may_share": [Role.AGENT, Role.MANAGER, Role.BROKER],
     "contact_sources": list(CONTACT_SOURCES),
     "business_sources": list(BUSINESS_SOURCES),
 }

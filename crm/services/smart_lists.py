@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import false, func, or_, select
 from werkzeug.datastructures import MultiDict
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import SmartList, User
 from crm.models.smart_list import NAME_MAX
@@ -22,7 +22,7 @@ class SmartListError(ValueError):
 
 
 def may_share(viewer: User) -> bool:
-    return viewer.is_decider and viewer.office_id is not None
+    return policy.is_decider(viewer) and viewer.office_id is not None
 
 
 def _visible(viewer: User):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select
 
+from crm import policy
 from crm.extensions import db
 from crm.models import ServiceZip, User, ZipSponsorship
 from crm.services import activity
@@ -49,7 +50,7 @@ def _zips_by_agent(model, agent_ids: list[int]) -> dict[int, list[str]]:
 
 def territories(name_filter: str, page: int, page_size: int) -> tuple[list[Territory], bool]:
     """A page of active agents with their zips (three queries whatever the page size)."""
-    query = select(User).where(User.role == "agent", User.is_active_user.is_(True))
+    query = select(User).where(User.is_agent, User.is_active_user.is_(True))
     if name_filter:
         pattern = f"%{name_filter.lower()}%"
         query = query.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
@@ -74,7 +75,7 @@ def _replace_zips(model, agent: User, zips: list[str]) -> None:
 def set_territory(agent: User, actor: User, service_text: str, sponsored_text: str,
                   guaranteed_display: bool, phone: str = "") -> Territory:
     """Replace the agent's zips, Guaranteed Display and the phone offers are texted to; logged."""
-    if agent.role != "agent":
+    if not policy.is_agent(agent):
         raise TerritoryError("Only agents have territories.", "service_zips")
     service_zips = parse_zips("service_zips", service_text)
     sponsored_zips = parse_zips("sponsored_zips", sponsored_text)

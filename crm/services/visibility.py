@@ -1,14 +1,15 @@
 """Who sees which contact (SPEC §1): every lookup goes through here, so others' contacts are 404s."""
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
+from crm import policy
 from crm.extensions import db
 from crm.models import Contact, ContactShare, Lead, User
 
 
 def visible_condition(viewer: User) -> ColumnElement[bool]:
-    if viewer.role in ("broker", "concierge"):
+    if policy.sees_every_office(viewer):
         return true()
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return Contact.office_id == viewer.office_id if viewer.office_id else false()
     shared_with_viewer = exists().where(
         ContactShare.contact_id == Contact.id, ContactShare.user_id == viewer.id)
@@ -33,9 +34,9 @@ def visible_lead_condition(viewer: User) -> ColumnElement[bool]:
 def visible_lead_branches(viewer: User) -> list[ColumnElement[bool]]:
     """`visible_lead_condition` as disjoint parts, each answered from its own index: an agent's own
     leads, and those of contacts shared with them (an OR of the two would walk every lead)."""
-    if viewer.role in ("broker", "concierge"):
+    if policy.sees_every_office(viewer):
         return [true()]
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return [Lead.office_id == viewer.office_id if viewer.office_id else false()]
     own = Lead.owner_id == viewer.id
     shared_with_viewer = select(ContactShare.contact_id).where(ContactShare.user_id == viewer.id)
@@ -46,14 +47,14 @@ def visible_lead_branches(viewer: User) -> list[ColumnElement[bool]]:
 
 def may_list_archived(viewer: User) -> bool:
     """Leads' `Archived` choice (SPEC §3.10): managers and up, and agents for their own contacts."""
-    return viewer.role in ("agent", "manager", "broker")
+    return policy.may_list_archived(viewer)
 
 
 def archived_condition(viewer: User) -> ColumnElement[bool]:
     """The archived contacts the `Archived` choice lists, within what the viewer sees."""
     if not may_list_archived(viewer):
         return false()
-    mine = Contact.owner_id == viewer.id if viewer.role == "agent" else true()
+    mine = Contact.owner_id == viewer.id if policy.is_agent(viewer) else true()
     return Contact.archived_at.is_not(None) & mine
 
 
@@ -61,4 +62,4 @@ def archived_lead_condition(viewer: User) -> ColumnElement[bool]:
     """`archived_condition` over the lead copies: whose archived leads the `Archived` choice lists."""
     if not may_list_archived(viewer):
         return false()
-    return Lead.owner_id == viewer.id if viewer.role == "agent" else true()
+    return Lead.owner_id == viewer.id if policy.is_agent(viewer) else true()

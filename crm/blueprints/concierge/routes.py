@@ -6,19 +6,19 @@ from datetime import datetime
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crm import clock, hx
+from crm import clock, hx, policy
 from crm.blueprints.concierge import bp
 from crm.blueprints.concierge.forms import ConvertForm
 from crm.blueprints.guards import roles_required
 from crm.blueprints.lookups import page_number, visible_contact_or_404
 from crm.extensions import db
-from crm.models.values import LEAD_STATUSES
-from crm.services import activity, local_time, manage, offers, referrals
+from crm.models.values import LEAD_STATUSES, OfferStatus, RecipientStatus
+from crm.services import activity, local_time, offers, referrals
 from crm.wording import plural
 
 
 @bp.before_request
-@roles_required(*manage.CONCIERGE_ROLES)
+@roles_required(policy.works_concierge_desk)
 def staff_only():
     return None
 
@@ -78,9 +78,9 @@ def not_workable(contact_id: int):
 
 def _conversion_message(offer) -> str:
     name = offer.contact.name
-    if offer.status == "Unclaimed":
+    if offer.status == OfferStatus.UNCLAIMED:
         return f"{name} is converted, but no active agent serves its zip code: it is Unclaimed in the queue."
-    offered = next(r for r in offer.recipients if r.status == "Offered")
+    offered = next(r for r in offer.recipients if r.status == RecipientStatus.OFFERED)
     minutes = int((offered.expires_at - offered.offered_at).total_seconds() // 60)
     return f"{name} is converted: offered to {offered.user.name}, who has {plural(minutes, 'minute')} to claim it."
 

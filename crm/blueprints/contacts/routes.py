@@ -72,10 +72,10 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
 
 def _owner_choices() -> list[tuple[int, str]]:
     """The Owner filter, for managers and up: the agents whose contacts they see."""
-    if current_user.role == "agent":
+    if current_user.is_agent:
         return []
-    query = db.select(User.id, User.name).where(User.role == "agent").order_by(User.name)
-    if current_user.role == "manager":
+    query = db.select(User.id, User.name).where(User.is_agent).order_by(User.name)
+    if current_user.is_manager:
         query = query.where(User.office_id == current_user.office_id)
     return [tuple(row) for row in db.session.execute(query)]
 
@@ -196,10 +196,10 @@ def save_section(contact_id: int, name: str):
 
 
 def _assignable_agents() -> list[User]:
-    if current_user.role == "agent":
+    if current_user.is_agent:
         return [current_user]
-    query = db.select(User).where(User.role == "agent", User.is_active_user.is_(True)).order_by(User.name)
-    if current_user.role == "manager":
+    query = db.select(User).where(User.is_agent, User.is_active_user.is_(True)).order_by(User.name)
+    if current_user.is_manager:
         query = query.where(User.office_id == current_user.office_id)
     return list(db.session.scalars(query))
 

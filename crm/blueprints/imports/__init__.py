@@ -17,19 +17,20 @@ from flask import (
 )
 from flask_login import current_user
 
-from crm import clock
+from crm import clock, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.imports.forms import NOT_IMPORTED, UploadForm, mapping_form
 from crm.extensions import csrf, db
 from crm.hx import is_partial_request, render_fragment, render_page
 from crm.models import ContactImport
+from crm.models.values import ImportStatus
 from crm.services import imports
 
 bp = Blueprint("imports", __name__, url_prefix="/settings/import")
 
 
 @bp.before_request
-@roles_required("broker", "manager")
+@roles_required(policy.is_decider)
 def importers_only():
     return None
 
@@ -37,14 +38,14 @@ def importers_only():
 def _import(import_id: int) -> ContactImport:
     """The broker sees every import, a manager their own (others answer 404)."""
     stored = db.session.get(ContactImport, import_id)
-    if stored is None or (current_user.role != "broker" and stored.created_by_id != current_user.id):
+    if stored is None or (not current_user.acts_for_every_office and stored.created_by_id != current_user.id):
         abort(404)
     return stored
 
 
 def _recent_imports() -> list[ContactImport]:
     query = db.select(ContactImport).order_by(ContactImport.id.desc()).limit(20)
-    if current_user.role != "broker":
+    if not current_user.acts_for_every_office:
         query = query.where(ContactImport.created_by_id == current_user.id)
     return list(db.session.scalars(query))
 
@@ -80,7 +81,7 @@ def _mapping_context(stored: ContactImport, formdata=None, problem: str | None =
     headers = json.loads(stored.headers)
     saved = {name: int(index) for name, index in json.loads(stored.mapping).items()}
     form = mapping_form(headers, saved, imports.agents_to_assign(current_user),
-                        current_user.role == "broker", formdata)
+                        current_user.acts_for_every_office, formdata)
     try:
         mapping = imports.read_mapping({key: form[key].data or "" for key in form.data}, len(headers))
     except imports.ImportProblem as error:
@@ -99,7 +100,7 @@ def _progress_context(stored: ContactImport) -> dict:
 @bp.route("/<int:import_id>")
 def detail(import_id: int):
     stored = _import(import_id)
-    if stored.status == "Uploaded":
+    if stored.status == ImportStatus.UPLOADED:
         context = _mapping_context(stored, request.args if request.args else None)
         return render_page("imports/mapping.html", "preview", **context)
     return render_template("imports/progress.html", **_progress_context(stored))
@@ -108,7 +109,7 @@ def detail(import_id: int):
 @bp.route("/<int:import_id>/start", methods=["POST"])
 def start(import_id: int):
     stored = _import(import_id)
-    if stored.status != "Uploaded":
+    if stored.status != ImportStatus.UPLOADED:
         return redirect(url_for("imports.detail", import_id=stored.id))
     context = _mapping_context(stored, request.form)
     form = context["form"]

@@ -5,7 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from crm import hx
+from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.manage import bp
 from crm.extensions import db
@@ -139,7 +139,7 @@ def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = 
 
 
 @bp.route("/compliance")
-@roles_required("manager", "broker")
+@roles_required(policy.is_decider)
 def compliance():
     agents = action_plans.compliance(current_user)
     agent = next((row for row in agents if row.agent_id == request.args.get("agent", type=int)), None)

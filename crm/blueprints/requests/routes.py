@@ -2,7 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crm import hx
+from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.requests import bp
 from crm.extensions import db
@@ -10,11 +10,9 @@ from crm.services import requests, visibility
 from crm.services.errors import FieldError
 from crm.services.requests import PendingRow
 
-DECIDERS = ("manager", "broker")
-
 
 @bp.route("/requests")
-@roles_required(*DECIDERS)
+@roles_required(policy.is_decider)
 def index():
     return render_template("requests/index.html", rows=requests.pending_for(current_user))
 
@@ -35,7 +33,7 @@ def _decide(manage_request, approve: bool) -> tuple[str, int]:
 
 
 @bp.route("/requests/<int:request_id>/<any(approve, decline):decision>", methods=["POST"])
-@roles_required(*DECIDERS)
+@roles_required(policy.is_decider)
 def decide(request_id: int, decision: str):
     manage_request = requests.get_for_decider(current_user, request_id)
     if manage_request is None:
@@ -47,7 +45,7 @@ def decide(request_id: int, decision: str):
 
 
 @bp.route("/contacts/<int:contact_id>/request/<any(approve, decline):decision>", methods=["POST"])
-@roles_required(*DECIDERS)
+@roles_required(policy.is_decider)
 def decide_from_leads(contact_id: int, decision: str):
     """The Approve/Decline buttons of the Leads `Request` column: the contact's pending request."""
     contact = visibility.get_visible_contact(current_user, contact_id)

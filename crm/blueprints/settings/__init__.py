@@ -1,13 +1,14 @@
 """Settings (SPEC §3.8), broker only. Each area adds its own module of routes below."""
 from flask import Blueprint, render_template
 
+from crm import policy
 from crm.blueprints.guards import roles_required
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 @bp.before_request
-@roles_required("broker")
+@roles_required(policy.runs_settings)
 def broker_only():
     return None
 

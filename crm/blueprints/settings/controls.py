@@ -161,7 +161,7 @@ def delete_action_plan(plan_id: int):
 # --- Roles and permissions ------------------------------------------------------------------------
 
 def _permissions_page(form, status: int = 200):
-    return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS,
+    return render_template("settings/permissions.html", form=form, permissions=PERMISSIONS, roles=ROLES,
                            exports=export.recent_exports()), status
 
 

@@ -7,11 +7,11 @@ from crm.blueprints.auth.forms import ButtonForm
 from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import OutboxMessage
+from crm.models.values import OutboxStatus
 from crm.services import delivery
 
 PAGE_SIZE = 50
-STATE_LABELS = {"queued": "Queued", "sending": "Sending", "sent": "Sent",
-                "logged": "Logged", "failed": "Failed"}
+STATE_LABELS: dict[str, str] = {status: status.capitalize() for status in OutboxStatus}
 
 
 @bp.route("/notifications")

@@ -51,7 +51,7 @@ def territory_list():
 @bp.route("/territories/<int:user_id>", methods=["POST"])
 def save_territory(user_id: int):
     agent = db.session.get(User, user_id)
-    if agent is None or agent.role != "agent":
+    if agent is None or not agent.is_agent:
         abort(404)
     territory = territories.territory_of(agent)
     form = TerritoryForm(prefix=f"agent-{agent.id}")

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from crm import policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.webhooks.forms import SubscriptionForm
 from crm.extensions import db
@@ -13,7 +14,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
 
 @bp.before_request
-@roles_required("broker")
+@roles_required(policy.runs_settings)
 def broker_only():
     return None
 
