@@ -66,12 +66,17 @@ def load_average() -> str:
     return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
+CPU_MS: list[float] = []  # this process's CPU time of each timed call (the app and, for SQLite, the database)
+
+
 def time_call(call, repeat: int) -> list[float]:
     samples = []
+    CPU_MS.clear()
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         call()
         samples.append((time.perf_counter() - start) * 1000)
+        CPU_MS.append((time.process_time() - cpu) * 1000)
     return samples
 
 
@@ -134,7 +139,7 @@ def main() -> None:
         counts = (db.session.scalar(select(func.count(Contact.id))), db.session.scalar(select(func.count(Lead.id))))
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
           f"{counts[0]:,} contacts, {counts[1]:,} leads, now {clock.now():%Y-%m-%d}")
-    print(f"{'role':8} {'query':52} {'p50 ms':>7} {'p95 ms':>7} {'sql p95':>8} {'ratio':>6}  "
+    print(f"{'role':8} {'query':52} {'p50 ms':>7} {'p95 ms':>7} {'cpu p50':>7} {'sql p95':>8} {'ratio':>6}  "
           "target: p95 < 50, ratio <= 2")
     worst, worst_ratio, misses = 0.0, 0.0, 0
     roles = [role for role in args.roles.split(",") if role in ROLES]
@@ -147,6 +152,7 @@ def main() -> None:
             client.get(url, headers={"HX-Request": "true"})  # warm up
             page = time_call(lambda client=client, url=url: client.get(url, headers={"HX-Request": "true"}),
                              args.repeat)
+            page_cpu = statistics.median(CPU_MS)
             sql = bare_sql(app, captured_statements(app, email, query), args.repeat)
             p95, sql95 = percentile(page, 95), percentile(sql, 95)
             ratio = p95 / sql95 if sql95 else float("inf")
@@ -154,7 +160,7 @@ def main() -> None:
             miss = p95 >= 50 or ratio > 2
             misses += miss
             print(f"{role:8} {query or '(no filter)':52} {statistics.median(page):7.1f} {p95:7.1f} "
-                  f"{sql95:8.1f} {ratio:6.2f}{'  MISS' if miss else ''}")
+                  f"{page_cpu:7.1f} {sql95:8.1f} {ratio:6.2f}{'  MISS' if miss else ''}")
     contact_details(app, args.repeat)
     print(f"benchmark process: {time.process_time() - started_cpu:.1f} s CPU in "
           f"{time.perf_counter() - started_wall:.1f} s wall; load average at end: {load_average()}")
