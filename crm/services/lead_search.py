@@ -239,31 +239,32 @@ def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
 MLS_SHAPE = re.compile(r"^[a-z]{1,4}-?\d{3,}$", re.IGNORECASE)
 
 
+def _own_matches(lead, keyword: str) -> list[ColumnElement[bool]]:
+    """The lead's own MLS number, zip or street starts with the keyword."""
+    own = [_prefix(lead.mls_number, spelling) for spelling in dict.fromkeys((keyword.upper(), keyword))]
+    own += [_prefix(lead.property_zip, keyword)] if keyword.isdigit() else []
+    own += [_prefix(lead.property_street, keyword)] if keyword[:1].isdigit() else []
+    return own
+
+
 def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     """A keyword shaped like an MLS number finds the leads with that MLS number; any other finds
-    the leads of matching contacts, and the leads whose own MLS number, zip or street starts with it.
-    By lead id from one UNION of index lookups, so the planner starts from the matches (an OR of
-    them would make it walk the sort index and test every lead)."""
+    the leads of matching contacts, and the leads whose own MLS number, zip or street starts with it."""
     matching = aliased(Lead)
     spellings = dict.fromkeys((keyword.upper(), keyword))
-    own = [_prefix(matching.mls_number, spelling) for spelling in spellings]
-    if not MLS_SHAPE.match(keyword):
-        own += [_prefix(matching.property_zip, keyword)] if keyword.isdigit() else []
-        own += [_prefix(matching.property_street, keyword)] if keyword[:1].isdigit() else []
-    candidates = [select(matching.id).where(condition) for condition in own]
-    if not MLS_SHAPE.match(keyword):
-        people = _visible_matching_contacts(viewer, keyword)
-        candidates.append(select(matching.id).where(matching.contact_id.in_(people)))
-    return Lead.id.in_(union_all(*candidates))
-
-
-def _visible_matching_contacts(viewer: User, keyword: str):
-    """Matching contacts narrowed to the viewer's before their leads are read (a common surname or
-    zip matches a tenth of all contacts, an agent sees a few of them)."""
-    matching = matching_contact_ids(viewer, keyword)
-    if policy.sees_every_office(viewer):
-        return matching
-    return select(Contact.id).where(Contact.id.in_(matching), visibility.visible_condition(viewer)).correlate(None)
+    if MLS_SHAPE.match(keyword):  # by id, so the planner starts from the few matches, not the sort index
+        return Lead.id.in_(select(matching.id).where(or_(*(_prefix(matching.mls_number, s) for s in spellings))))
+    if not policy.is_agent(viewer):
+        # Managers and the broker see most leads: walking the sort index and testing each lead stops
+        # as soon as the page and the bounded count are full.
+        return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *_own_matches(Lead, keyword))
+    own = _own_matches(matching, keyword)
+    # An agent sees a few of the matches: start from them, by lead id from one UNION of index
+    # lookups (an OR would walk all the agent's leads), the contacts narrowed to the agent's first.
+    people = select(Contact.id).where(Contact.id.in_(matching_contact_ids(viewer, keyword)),
+                                      visibility.visible_condition(viewer)).correlate(None)
+    return Lead.id.in_(union_all(*(select(matching.id).where(condition) for condition in own),
+                                 select(matching.id).where(matching.contact_id.in_(people))))
 
 
 def lead_level(query: Select, filters: LeadFilters, now: datetime, zone: ZoneInfo, lead=Lead) -> Select:
