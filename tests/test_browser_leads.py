@@ -88,7 +88,10 @@ def test_view_opens_contact_details_and_a_field_is_edited_in_place(sign_in, page
     page.get_by_label("Priority").select_option("Hot")
     page.get_by_role("button", name="Save").click()
     page.wait_for_selector('#section-profile [data-field="priority"]:text("Hot")')
-    expect(page.get_by_role("link", name="Edit Profile")).to_be_focused()  # settled: focus back on the section
+    page.get_by_role("link", name="Edit Profile").click()  # at once: the section is live as soon as it is swapped
+    expect(page.locator("#section-profile form select").first).to_be_focused()  # the form's first field
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("link", name="Edit Profile")).to_be_focused()
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("link", name="Edit Contact").click()

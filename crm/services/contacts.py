@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 
-from crm import clock
+from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
 from crm.services import action_plans, activity, masking, paging, visibility, webhooks
@@ -111,6 +111,31 @@ def find_duplicate(viewer: User, email: str | None, phone: str | None) -> Contac
              .where(conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1])
              .order_by(Contact.id).limit(1))
     return db.session.scalar(query)
+
+
+def lead_owner_choices(viewer: User) -> list[User]:
+    """Add Lead's `Lead Assignment`: an agent's lead is their own; others give it to an agent in reach."""
+    return [viewer] if policy.is_agent(viewer) else visibility.assignable_agents(viewer)
+
+
+def add_lead(actor: User, name: str, email: str | None, phone: str | None, contact_fields: dict,
+             lead_fields: dict) -> tuple[Contact, bool]:
+    """Add Lead: a new contact with its `Manual Entry` lead, or, when its email or phone matches a
+    contact the actor sees, the lead (and the email and phone) added to that one: (contact, matched)."""
+    existing = find_duplicate(actor, email, phone)
+    if existing:
+        if email:
+            add_email(existing, email)
+        if phone:
+            add_phone(existing, phone)
+        record_lead(existing, "Manual Entry", actor=actor, **lead_fields)
+        activity.log(existing, actor, "Lead added", "Added with Add Lead to the existing contact")
+        return existing, True
+    first, last = split_name(name)
+    contact = create_contact(actor, emails=[email] if email else [], phones=[phone] if phone else [],
+                             first_name=first, last_name=last, **contact_fields)
+    record_lead(contact, "Manual Entry", actor=actor, **lead_fields)
+    return contact, False
 
 
 def leads_page(contact: Contact, before_id: int | None = None) -> tuple[list[Lead], bool]:

@@ -274,7 +274,6 @@ def _stream(query: Select, header: list[str], readable: Callable[..., list],
     if log_entry_id is not None:
         db.session.execute(update(ActivityLog).where(ActivityLog.id == log_entry_id)
                            .values(detail=ActivityLog.detail + f"; {plural(count, 'row')}"))
-        db.session.commit()
 
 
 def log_export(viewer: User, options: ExportOptions, filter_query: str) -> int:
@@ -282,7 +281,7 @@ def log_export(viewer: User, options: ExportOptions, filter_query: str) -> int:
     entry = ActivityLog(contact_id=None, actor_id=viewer.id, category="export", action="Exported CSV",
                         detail=f"{options.describe()}; filters: {filter_query or 'none'}")
     db.session.add(entry)
-    db.session.commit()
+    db.session.flush()
     return entry.id
 
 

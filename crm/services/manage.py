@@ -4,16 +4,15 @@
 agent who may not do them directly. Agents manage only the contacts they own.
 """
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask import current_app
 from sqlalchemy import delete, select
 
 from crm import clock, policy
 from crm.extensions import db
-from crm.models import ActionPlan, Contact, ContactShare, ContactTask, ManageRequest, User
+from crm.models import Contact, ContactShare, ManageRequest, User
 from crm.models.values import OfferStatus
-from crm.services import action_plans, activity, export, offers, outbox, requests, settings, trash, visibility
+from crm.services import action_plans, activity, offers, outbox, requests, settings, trash, visibility
 from crm.services.errors import FieldError
 from crm.wording import plural
 
@@ -87,13 +86,13 @@ def role_mode(viewer: User, action: ManageAction) -> str | None:
     return None
 
 
-def _may_manage(viewer: User, contact: Contact) -> bool:
+def may_manage(viewer: User, contact: Contact) -> bool:
     """A contact shared with an agent is theirs to work, not to manage."""
     return not policy.is_agent(viewer) or contact.owner_id == viewer.id
 
 
 def mode(viewer: User, action: ManageAction, contact: Contact) -> str | None:
-    return role_mode(viewer, action) if _may_manage(viewer, contact) else None
+    return role_mode(viewer, action) if may_manage(viewer, contact) else None
 
 
 def perform(viewer: User, key: str, contact: Contact, agent_id: int | None = None, reason: str = "") -> str:
@@ -115,14 +114,9 @@ def _agent(viewer: User, agent_id: int | None) -> User:
         raise ManageError("Choose an agent of the brokerage.")
     if not agent.is_active_user:
         raise ManageError(f"{agent.name} is not active any more: choose an active agent.")
-    if not _acts_for_office(viewer, agent.office_id):
+    if not visibility.may_assign_to(viewer, agent):
         raise ManageError(f"{agent.name} works in another office: choose an agent of your office.")
     return agent
-
-
-def _acts_for_office(viewer: User, office_id: int | None) -> bool:
-    """The broker acts for every office of the brokerage; everyone else for their own."""
-    return policy.acts_for_every_office(viewer) or office_id == viewer.office_id
 
 
 def delete_contact(contact: Contact, actor: User, _agent=None) -> str:
@@ -138,6 +132,14 @@ def archive_contact(contact: Contact, actor: User, _agent=None) -> str:
     offers.close_open_offer(contact, actor, "The contact was archived.")
     activity.log(contact, actor, "Archived", "Hidden from Leads")
     return f"{contact.name} was archived."
+
+
+def decide(request: ManageRequest, manager: User, approve: bool, note: str = "") -> ManageRequest:
+    """A manager's decision on an agent's Delete or Archive request: an approval performs it."""
+    requests.decide(request, manager, approve, note)
+    if approve:
+        (delete_contact if request.kind == "Delete" else archive_contact)(request.contact, manager)
+    return request
 
 
 def may_unarchive(viewer: User, contact: Contact) -> bool:
@@ -227,7 +229,7 @@ def stop_sharing(viewer: User, contact: Contact, agent_id: int) -> str:
     agent = db.session.get(User, agent_id)
     db.session.delete(shared)
     db.session.flush()
-    if contact.contact_status == "Shared" and not _shared_with(contact):
+    if contact.contact_status == "Shared" and not shared_with(contact):
         contact.contact_status = "Assigned"
     activity.log(contact, viewer, "Stopped sharing", f"No longer shared with {agent.name}")
     return f"{contact.name} is no longer shared with {agent.name}."
@@ -277,17 +279,7 @@ def perform_bulk(viewer: User, key: str, contact_ids: list[int], agent_id: int |
     return result
 
 
-# --- What Contact Details and Leads show ------------------------------------------------------------
-
-def agent_choices(viewer: User | None = None) -> list[User]:
-    """Active agents; only those of the viewer's office unless the viewer is the broker."""
-    query = select(User).where(User.is_agent, User.is_active_user.is_(True)).order_by(User.name)
-    if viewer is not None and not policy.acts_for_every_office(viewer):
-        query = query.where(User.office_id == viewer.office_id)
-    return list(db.session.scalars(query))
-
-
-def _shared_with(contact: Contact) -> list[User]:
+def shared_with(contact: Contact) -> list[User]:
     return list(db.session.scalars(select(User).join(ContactShare, ContactShare.user_id == User.id)
                                    .where(ContactShare.contact_id == contact.id).order_by(User.name)))
 
@@ -295,62 +287,3 @@ def _shared_with(contact: Contact) -> list[User]:
 def bulk_actions_for(viewer: User) -> list[tuple[ManageAction, str]]:
     """The actions the viewer's role may use (on selected rows), with "direct" or "request"."""
     return [(action, how) for action in ACTIONS.values() if (how := role_mode(viewer, action))]
-
-
-@dataclass
-class TaskRow:
-    task: ContactTask
-    due_day: date
-    late: bool
-
-
-@dataclass
-class ContactControls:
-    actions: list[tuple[ManageAction, str]]
-    agents: list[User]
-    shared_with: list[User]
-    may_share: bool
-    pending: ManageRequest | None
-    my_request: ManageRequest | None
-    plan: ActionPlan | None
-    plan_status: str | None
-    tasks: list[TaskRow]
-    may_tick: bool
-    may_unarchive: bool
-    concierge: bool  # `Convert to Appointment` and `Not Workable` (SPEC §1)
-    convert_blocked: str | None  # why `Convert to Appointment` is disabled
-
-
-def contact_controls(viewer: User, contact: Contact) -> ContactControls:
-    now = clock.now()
-    actions = bulk_actions_for(viewer) if _may_manage(viewer, contact) else []
-    if contact.archived_at is not None:  # it offers Unarchive instead
-        actions = [(action, how) for action, how in actions if action.key != "archive"]
-    needs_agents = any(action.needs_agent for action, _how in actions)
-    return ContactControls(
-        actions=actions,
-        agents=agent_choices(viewer) if needs_agents else [],
-        shared_with=_shared_with(contact),
-        may_share=any(action.key == "share" for action, _how in actions),
-        pending=requests.pending_request(contact),
-        my_request=requests.latest_request_by(contact, viewer) if policy.is_agent(viewer) else None,
-        plan=db.session.get(ActionPlan, contact.action_plan_id) if contact.action_plan_id else None,
-        plan_status=action_plans.plan_status(contact, now),
-        tasks=[TaskRow(task, action_plans.due_day(task), task.done_at is None and task.due_at < now)
-               for task in action_plans.tasks_of(contact)],
-        may_tick=action_plans.may_tick(viewer, contact),
-        may_unarchive=may_unarchive(viewer, contact),
-        concierge=policy.works_concierge_desk(viewer),
-        convert_blocked=offers.conversion_blocker(contact) if policy.works_concierge_desk(viewer) else None,
-    )
-
-
-@dataclass
-class LeadsControls:
-    bulk_actions: list[tuple[ManageAction, str]]
-    may_export: bool
-
-
-def leads_controls(viewer: User) -> LeadsControls:
-    """What the Leads screen offers the viewer besides searching: bulk actions and `Dl CSV`."""
-    return LeadsControls(bulk_actions=bulk_actions_for(viewer), may_export=export.may_export(viewer))

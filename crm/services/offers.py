@@ -36,7 +36,7 @@ class OfferError(FieldError):
 
 @dataclass
 class Outcome:
-    """The answer to a claim or decline; `ok` False means refused, changed nothing and was logged."""
+    """The answer to a claim or decline; `ok` False means refused: nothing changed but the log."""
     ok: bool
     message: str
     offer: AppointmentOffer | None
@@ -212,28 +212,27 @@ def _fresh_offer(offer_id: int) -> AppointmentOffer:
     return db.session.get(AppointmentOffer, offer_id)
 
 
-def claim(offer_id: int, user: User) -> Outcome:
+def claim(offer_id: int, user: User) -> Outcome | None:
+    """The user's claim; None when the offer is not theirs to claim now: the caller rolls back and
+    asks `refusal` why (so that the refusal is read, and logged, after whatever won the race)."""
     now = clock.now()
-    if _lock_open_offer(offer_id) and _respond(offer_id, user, RecipientStatus.CLAIMED, now):
-        offer = _fresh_offer(offer_id)
-        _hand_over(offer, user, now)
-        db.session.commit()
-        what = "appointment" if offer.appointment_at else "lead"
-        return Outcome(True, f"The {what} is yours: {offer.contact.name} is now your referral.", offer)
-    db.session.rollback()
-    return _refuse(offer_id, user, "Claim", now)
+    if not (_lock_open_offer(offer_id) and _respond(offer_id, user, RecipientStatus.CLAIMED, now)):
+        return None
+    offer = _fresh_offer(offer_id)
+    _hand_over(offer, user, now)
+    what = "appointment" if offer.appointment_at else "lead"
+    return Outcome(True, f"The {what} is yours: {offer.contact.name} is now your referral.", offer)
 
 
-def decline(offer_id: int, user: User) -> Outcome:
+def decline(offer_id: int, user: User) -> Outcome | None:
+    """The user's decline; None when refused, as for `claim`."""
     now = clock.now()
-    if _lock_open_offer(offer_id) and _respond(offer_id, user, RecipientStatus.DECLINED, now):
-        offer = _fresh_offer(offer_id)
-        activity.log(offer.contact, user, "Declined", f"{user.name} declined the offer", category="routing")
-        _next_turn(offer, now)
-        db.session.commit()
-        return Outcome(True, "You declined the offer; it moves on to the next agent.", offer)
-    db.session.rollback()
-    return _refuse(offer_id, user, "Decline", now)
+    if not (_lock_open_offer(offer_id) and _respond(offer_id, user, RecipientStatus.DECLINED, now)):
+        return None
+    offer = _fresh_offer(offer_id)
+    activity.log(offer.contact, user, "Declined", f"{user.name} declined the offer", category="routing")
+    _next_turn(offer, now)
+    return Outcome(True, "You declined the offer; it moves on to the next agent.", offer)
 
 
 def _hand_over(offer: AppointmentOffer, user: User, now: datetime) -> None:
@@ -257,7 +256,7 @@ def _shown_to(offer: AppointmentOffer, recipient: OfferRecipient | None) -> bool
             and contact.deleted_at is None and contact.archived_at is None)
 
 
-def _refusal(offer: AppointmentOffer, recipient: OfferRecipient, user: User, now: datetime, action: str) -> str:
+def _refusal_reason(offer: AppointmentOffer, recipient: OfferRecipient, user: User, now: datetime, action: str) -> str:
     if offer.status == OfferStatus.CLAIMED:
         if offer.claimed_by_id == user.id:
             return "You have already claimed this offer."
@@ -273,15 +272,16 @@ def _refusal(offer: AppointmentOffer, recipient: OfferRecipient, user: User, now
     return f"This offer can no longer be answered ({action.lower()} refused)."
 
 
-def _refuse(offer_id: int, user: User, action: str, now: datetime) -> Outcome:
+def refusal(offer_id: int, user: User, action: str) -> Outcome:
+    """Why a claim or decline ("Claim", "Decline") was refused, logged on the offer's routing log."""
+    now = clock.now()
     offer = db.session.get(AppointmentOffer, offer_id)
     recipient = db.session.scalar(select(OfferRecipient).where(OfferRecipient.offer_id == offer_id,
                                                                OfferRecipient.user_id == user.id))
     if offer is None or not _shown_to(offer, recipient):
         return Outcome(False, "There is no such offer.", None)  # a 404, and nothing in a log they cannot see
-    message = _refusal(offer, recipient, user, now, action)
+    message = _refusal_reason(offer, recipient, user, now, action)
     activity.log(offer.contact, user, f"{action} refused", f"{user.name}: {message}", category="routing")
-    db.session.commit()
     return Outcome(False, message, offer)
 
 
@@ -301,6 +301,14 @@ def _next_turn(offer: AppointmentOffer, now: datetime) -> None:
     offer.status = OfferStatus.UNCLAIMED
     activity.log(offer.contact, None, "Unclaimed", "Nobody is left to offer it to: back in the concierge queue "
                  "as Unclaimed", category="routing")
+
+
+def set_timing(actor: User, claim_window_minutes: int, update_request_days: int) -> None:
+    """Settings › Offers: the claim window and the days before an update request, logged."""
+    settings.put("claim_window_minutes", claim_window_minutes)
+    settings.put("update_request_days", update_request_days)
+    activity.log(None, actor, "Settings", f"Claim window {claim_window_minutes} minutes; "
+                 f"update requests after {update_request_days} days", category="settings")
 
 
 def end_turns_of(user: User) -> None:

@@ -22,7 +22,18 @@ NOTE_MAX_LENGTH = 5000
 
 
 class ReferralError(FieldError):
-    """Bad input: the message is shown next to the field; nothing was changed."""
+    """Bad input: the message is shown next to the field; nothing was changed. A refusal worth
+    keeping carries `log_detail`: after the rollback the caller hands it to `log_refusal`."""
+
+    def __init__(self, message: str, field: str | None = None, log_detail: str | None = None):
+        super().__init__(message, field)
+        self.log_detail = log_detail
+
+
+def log_refusal(contact: Contact, actor: User, error: ReferralError) -> None:
+    """After the rollback of a refused change: the refusal in the contact's log, if it is one kept."""
+    if error.log_detail:
+        activity.log(contact, actor, "Refused", error.log_detail)
 
 
 def tab_slug(tab: str) -> str:
@@ -100,8 +111,8 @@ def list_tab(viewer: User, tab: str, page: int, page_size: int) -> ReferralPage:
 def change_status(contact: Contact, actor: User, status: str) -> bool:
     """Set the referral status (its sub-tab follows); unlocks nothing (SPEC §4.2, seed 003)."""
     if status not in REFERRAL_STATUSES:
-        activity.log(contact, actor, "Refused", f"Referral Status “{(status or '')[:60]}” is not one of the statuses")
-        raise ReferralError("Choose a Referral Status from the list.", "referral_status")
+        raise ReferralError("Choose a Referral Status from the list.", "referral_status",
+                            f"Referral Status “{(status or '')[:60]}” is not one of the statuses")
     if status == contact.referral_status:
         return False
     old = contact.referral_status
@@ -132,7 +143,7 @@ def add_note(contact: Contact, author: User, body: str | None) -> Note | None:
 
 def save_referral(contact: Contact, actor: User, status: str, note: str) -> list[str]:
     """The referral's `Save`: status and an optional note. Returns what changed, for the message.
-    A refused status is logged (the caller commits that log) and nothing else is changed."""
+    A refused status changes nothing; its error says what to log (`log_refusal`)."""
     _note_body(note)  # checked first: a refused note must not leave the status changed
     if policy.is_concierge(actor) and status != contact.referral_status:
         raise ReferralError("The concierge sets Lead Status, not Referral Status (that is the agent's).",
@@ -156,8 +167,8 @@ def set_lead_status(contact: Contact, actor: User, status: str) -> bool:
     if policy.is_agent(actor):
         raise ReferralError("Agents cannot change the Lead Status.", "lead_status")
     if status not in LEAD_STATUSES:
-        activity.log(contact, actor, "Refused", f"Lead Status “{status[:60]}” is not Active or Inactive")
-        raise ReferralError("Choose Active or Inactive.", "lead_status")
+        raise ReferralError("Choose Active or Inactive.", "lead_status",
+                            f"Lead Status “{status[:60]}” is not Active or Inactive")
     return bool(contacts.update_fields(contact, actor, {"lead_status": status}, {"lead_status": "Lead Status"}))
 
 

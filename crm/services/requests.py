@@ -112,7 +112,7 @@ def pending_for(manager: User, limit: int = 200) -> list[PendingRow]:
 
 
 def decide(request: ManageRequest, manager: User, approve: bool, note: str = "") -> ManageRequest:
-    """Approve (the action is performed) or decline (the agent sees the note). First decision wins."""
+    """Record the decision, first one wins; the caller performs an approved action (manage.decide)."""
     status = RequestStatus.APPROVED if approve else RequestStatus.DECLINED
     claimed = cast(CursorResult, db.session.execute(
         update(ManageRequest)
@@ -122,18 +122,6 @@ def decide(request: ManageRequest, manager: User, approve: bool, note: str = "")
     db.session.refresh(request)
     if claimed != 1:
         raise AlreadyDecided(request)
-    contact = request.contact
     detail = f"{request.kind} request by {request.requested_by.name}" + (f": {note.strip()}" if note.strip() else "")
-    activity.log(contact, manager, f"{request.kind} request {status.lower()}", detail)
-    if approve:
-        _perform(request, manager)
+    activity.log(request.contact, manager, f"{request.kind} request {status.lower()}", detail)
     return request
-
-
-def _perform(request: ManageRequest, manager: User) -> None:
-    from crm.services import manage  # manage offers requests to agents, requests perform manage actions
-
-    if request.kind == "Delete":
-        manage.delete_contact(request.contact, manager)
-    else:
-        manage.archive_contact(request.contact, manager)

@@ -214,11 +214,18 @@ def rules() -> list[LeadFlowRule]:
     return list(db.session.scalars(select(LeadFlowRule).order_by(LeadFlowRule.position, LeadFlowRule.id)))
 
 
-def add_rule(source: str | None, zip_code: str | None, agent: User) -> LeadFlowRule:
+def add_rule(source: str | None, zip_code: str | None, agent_id: int) -> LeadFlowRule:
+    """A rule after the others (blank source or zip: any); `rule.assign_to` is the agent."""
     position = (db.session.scalar(select(func.max(LeadFlowRule.position))) or 0) + 1
-    rule = LeadFlowRule(source=source or None, zip=zip_code or None, assign_to_id=agent.id, position=position)
+    rule = LeadFlowRule(source=(source or "").strip() or None, zip=(zip_code or "").strip() or None,
+                        assign_to_id=agent_id, position=position)
     db.session.add(rule)
+    db.session.flush()
     return rule
+
+
+def delete_rule(rule: LeadFlowRule) -> None:
+    db.session.delete(rule)
 
 
 def move_rule(rule: LeadFlowRule, offset: int) -> None:

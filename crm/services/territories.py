@@ -62,6 +62,12 @@ def territories(name_filter: str, page: int, page_size: int) -> tuple[list[Terri
     return [Territory(agent, served[agent.id], sponsored[agent.id]) for agent in agents], has_next
 
 
+def agent_by_id(user_id: int) -> User | None:
+    """The agent whose territory is asked for; None for a user who is not an agent."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_agent else None
+
+
 def territory_of(agent: User) -> Territory:
     return Territory(agent, _zips_by_agent(ServiceZip, [agent.id])[agent.id],
                      _zips_by_agent(ZipSponsorship, [agent.id])[agent.id])

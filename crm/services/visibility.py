@@ -63,3 +63,21 @@ def archived_lead_condition(viewer: User) -> ColumnElement[bool]:
     if not may_list_archived(viewer):
         return false()
     return Lead.owner_id == viewer.id if policy.is_agent(viewer) else true()
+
+
+def _assignable_condition(viewer: User) -> ColumnElement[bool]:
+    if policy.sees_every_office(viewer):
+        return true()
+    return User.office_id.is_(None) if viewer.office_id is None else User.office_id == viewer.office_id
+
+
+def assignable_agents(viewer: User) -> list[User]:
+    """The active agents the viewer may give a contact to (Add Lead, Hand Off, Share), by name: any
+    agent for those who see every office, those of their own office for the others."""
+    return list(db.session.scalars(
+        select(User).where(User.is_agent, User.is_active_user.is_(True), _assignable_condition(viewer))
+        .order_by(User.name)))
+
+
+def may_assign_to(viewer: User, agent: User) -> bool:
+    return policy.sees_every_office(viewer) or agent.office_id == viewer.office_id

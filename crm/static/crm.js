@@ -119,7 +119,9 @@ document.addEventListener("htmx:afterRequest", function (event) {
 });
 
 // In-place editing on Contact Details: the form's first field gets the focus; after Save or Cancel
-// the focus returns to the section edited; Escape cancels.
+// the focus returns to the section edited; Escape cancels. Sections swap with `settle:0ms`: htmx
+// takes over the new section's links in the swap itself, so a user who acts at once (before a
+// settle delay would have run out) gets the htmx request, not a page load.
 var sectionRequest = null;  // the latest request that replaces a section: its answer moves the focus
 
 // Other requests may settle meanwhile (the timeline loading on scroll, or the previous answer of the
@@ -156,7 +158,7 @@ document.addEventListener("keydown", function (event) {
     event.preventDefault();
     // Asked of htmx directly: a click could come before htmx has taken over the new Cancel link.
     htmx.ajax("GET", cancel.getAttribute("hx-get"), { source: cancel, target: cancel.getAttribute("hx-target"),
-                                                       swap: "outerHTML" });
+                                                       swap: "outerHTML settle:0ms" });
   }
 });
 

@@ -68,9 +68,8 @@ def forgot_password():
     if form.validate_on_submit():
         passwords.send_reset_link(form.email.data)
         db.session.commit()
-        flash("If an account uses that email, a link to reset its password is on its way. "
-              "Check your inbox.", "success")
-        return redirect(url_for("auth.login"))
+        return hx.answer("If an account uses that email, a link to reset its password is on its way. "
+                         "Check your inbox.", back_to=url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
 
 
@@ -92,8 +91,8 @@ def set_password(token: str):
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Your password is set. Sign in with {user.email} and your new password.", "success")
-            return redirect(url_for("auth.login"))
+            return hx.answer(f"Your password is set. Sign in with {user.email} and your new password.",
+                             back_to=url_for("auth.login"))
     status = 422 if form.errors else 200
     return render_template("auth/set_password.html", form=form, link=link), status
 

@@ -3,7 +3,7 @@ converting a lead into an appointment, the offers under way, `Unclaimed` ones an
 Managers and the broker may do all of it too (within what they see)."""
 from datetime import datetime
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
 from crm import clock, hx, policy
@@ -25,13 +25,12 @@ def staff_only():
 
 
 
-def _queue_context(message: str | None = None, category: str | None = None) -> dict:
+def _queue_context(notice: hx.Notice | None = None) -> dict:
     keyword = (request.values.get("keyword") or "").strip()[:100]
     return dict(raw=referrals.raw_leads(current_user, page_number(), current_app.config["PAGE_SIZE"], keyword),
                 keyword=keyword, count_cap=referrals.COUNT_CAP,
                 open_offers=offers.open_offers(current_user), unclaimed=offers.unclaimed_offers(current_user),
-                lead_statuses=LEAD_STATUSES, now=clock.now(), time_left=offers.time_left, message=message,
-                category=category)
+                lead_statuses=LEAD_STATUSES, now=clock.now(), time_left=offers.time_left, notice=notice)
 
 
 @bp.route("/")
@@ -39,19 +38,12 @@ def queue():
     return hx.render_page("concierge/queue.html", "queue", **_queue_context())
 
 
-def _after_action(message: str, category: str = "success", status: int = 200, contact=None):
-    """htmx: the queue again with the message in it; without JavaScript: back to the queue.
-    From Contact Details (`return_to=contact`): back to the contact, with the message."""
+def _after_action(text: str, status: int = 200, contact=None):
+    """The queue again with the notice in it; from Contact Details (`return_to=contact`): the contact."""
     if contact is not None and request.form.get("return_to") == "contact":
-        flash(message, category)
-        url = url_for("contacts.detail", contact_id=contact.id)
-        return hx.redirect(make_response("", 200), url) if hx.is_partial_request() else redirect(url)
-    if hx.is_partial_request():
-        html = hx.render_fragment("concierge/queue.html", "queue", **_queue_context(message=message,
-                                                                                     category=category))
-        return make_response(html, status)
-    flash(message, category)
-    return redirect(url_for("concierge.queue"))
+        return hx.answer(text, back_to=url_for("contacts.detail", contact_id=contact.id))
+    return hx.answer(text, status=status, back_to=url_for("concierge.queue"), fragment=lambda notice: (
+        hx.render_fragment("concierge/queue.html", "queue", **_queue_context(notice))))
 
 
 @bp.route("/<int:contact_id>/lead-status", methods=["POST"])
@@ -60,8 +52,10 @@ def set_lead_status(contact_id: int):
     try:
         changed = referrals.set_lead_status(contact, current_user, request.form.get("lead_status", ""))
     except referrals.ReferralError as error:
-        db.session.commit()  # keeps the log of the refusal; nothing else was changed
-        return _after_action(f"{contact.name}: {error}", "error", 422)
+        db.session.rollback()
+        referrals.log_refusal(contact, current_user, error)
+        db.session.commit()
+        return _after_action(f"{contact.name}: {error}", 422)
     db.session.commit()
     return _after_action(f"{contact.name}: Lead Status is {contact.lead_status}."
                          if changed else f"{contact.name}: Lead Status was {contact.lead_status} already.")
@@ -99,8 +93,7 @@ def convert(contact_id: int):
             (form[error.field].errors if error.field else form.form_errors).append(str(error))
         else:
             db.session.commit()
-            flash(_conversion_message(offer), "success")
-            return redirect(url_for("concierge.queue"))
+            return hx.answer(_conversion_message(offer), back_to=url_for("concierge.queue"))
     status = 422 if form.errors or (blocked and request.method == "POST") else 200
     return render_template("concierge/convert.html", contact=contact, form=form, zone=zone, blocked=blocked), status
 

@@ -117,6 +117,19 @@ class AddLeadForm(FlaskForm):
         self.lead_source.choices = _choices(settings.get("contact_sources"))
         self.lead_assignment.choices = [(agent.id, agent.name) for agent in agents]
 
+    def contact_fields(self) -> dict:
+        """The new contact's fields (its name, email and phone aside); empty answers are None."""
+        return dict(owner_id=self.lead_assignment.data, contact_source=self.lead_source.data,
+                    contact_status=self.status.data, prequalified=self.prequalified.data,
+                    is_referral=self.referral.data,
+                    **{name: self[name].data or None for name in (
+                        "buy_sell_rent", "financing", "lender_name", "loan_officer_name", "loan_officer_email",
+                        "referral_source")})
+
+    def lead_fields(self) -> dict:
+        return dict(source=self.lead_source.data,
+                    **{name: self[name].data or None for name in ("message", "mls_number", "property_id")})
+
 
 def field_labels(field_names) -> dict[str, str]:
     return {name: contact_field(name).args[0] for name in field_names}

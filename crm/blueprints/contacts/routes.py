@@ -9,10 +9,11 @@ from crm import hx
 from crm.blueprints.contacts import bp
 from crm.blueprints.contacts.forms import AddLeadForm, SmartListForm, field_labels, section_form
 from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edit
+from crm.blueprints.manage.controls import contact_controls, leads_controls
 from crm.extensions import db
 from crm.models import User
 from crm.models import values as v
-from crm.services import activity, contacts, lead_search, manage, masking, referrals, settings, smart_lists, visibility
+from crm.services import activity, contacts, lead_search, masking, referrals, settings, smart_lists, visibility
 
 
 @bp.route("/")
@@ -59,7 +60,7 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
         "contacts/index.html", "results", filters=filters, results=results, values=v,
         owners=_owner_choices, sources=_sources, offices=lambda: lead_search.office_choices(current_user),
         smart_lists=lambda: smart_lists.lists_with_counts(current_user),
-        leads_controls=manage.leads_controls(current_user),
+        leads_controls=leads_controls(current_user),
         search_url=lambda **changes: _leads_url(filters, **changes), first_direction=lead_search.first_direction,
         masked_text=lambda contact, text, unmasked: masking.text_for(current_user, contact, text, unmasked),
         dropped=dropped, may_share_lists=smart_lists.may_share(current_user),
@@ -112,7 +113,7 @@ def _detail_context(contact, editing: str | None = None, form=None) -> dict:
         emails=masking.emails_for(current_user, contact), phones=masking.phones_for(current_user, contact),
         notes=referrals.notes_for(current_user, contact),
         may_edit=lambda section: may_edit(section, current_user, contact),
-        controls=manage.contact_controls(current_user, contact),
+        controls=contact_controls(current_user, contact),
     )
 
 
@@ -155,18 +156,17 @@ def _form_data(contact, section) -> dict:
     return data
 
 
-def _render_section(contact, section, form=None, status: int = 200):
+def _section_page(contact, section, form=None) -> str:
+    """The section (its form while editing) for htmx; the whole page with it otherwise."""
     context = _detail_context(contact, editing=section.name if form else None, form=form)
-    if hx.is_partial_request():
-        return hx.render_fragment("contacts/_section.html", "section", section=section, **context), status
-    return render_template("contacts/detail.html", **context), status
+    return hx.render_page("contacts/detail.html", "section", "contacts/_section.html", section=section, **context)
 
 
 @bp.route("/contacts/<int:contact_id>/sections/<name>")
 def show_section(contact_id: int, name: str):
     contact = _visible_contact_or_404(contact_id)
     section = _section_or_404(contact, name)
-    return _render_section(contact, section)
+    return _section_page(contact, section)
 
 
 @bp.route("/contacts/<int:contact_id>/sections/<name>/edit")
@@ -174,7 +174,7 @@ def edit_section(contact_id: int, name: str):
     contact = _visible_contact_or_404(contact_id)
     section = _section_or_404(contact, name)
     form = section_form(list(section.fields), data=_form_data(contact, section))
-    return _render_section(contact, section, form)
+    return _section_page(contact, section, form)
 
 
 @bp.route("/contacts/<int:contact_id>/sections/<name>", methods=["POST"])
@@ -183,63 +183,30 @@ def save_section(contact_id: int, name: str):
     section = _section_or_404(contact, name)
     form = section_form(list(section.fields))
     if not form.validate_on_submit():
-        return _render_section(contact, section, form, status=422)
+        return _section_page(contact, section, form), 422
     if "emails" in section.fields:
         contacts.replace_emails(contact, current_user, form.emails.data.split())
         contacts.replace_phones(contact, current_user, form.phones.data.splitlines())
     changes = {field: form[field].data for field in section.fields if field not in ("emails", "phones")}
     contacts.update_fields(contact, current_user, changes, {f: form[f].label.text for f in changes})
     db.session.commit()
-    if hx.is_partial_request():
-        return _render_section(contact, section)
-    return redirect(url_for("contacts.detail", contact_id=contact.id))
-
-
-def _assignable_agents() -> list[User]:
-    if current_user.is_agent:
-        return [current_user]
-    query = db.select(User).where(User.is_agent, User.is_active_user.is_(True)).order_by(User.name)
-    if current_user.is_manager:
-        query = query.where(User.office_id == current_user.office_id)
-    return list(db.session.scalars(query))
+    return hx.answer(None, back_to=url_for("contacts.detail", contact_id=contact.id),
+                     fragment=lambda _notice: _section_page(contact, section))
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])
 def new():
-    form = AddLeadForm(_assignable_agents())
+    form = AddLeadForm(contacts.lead_owner_choices(current_user))
     if not form.validate_on_submit():
         status = 422 if form.errors else 200
         return render_template("contacts/new.html", form=form), status
-    lead_fields = dict(message=form.message.data or None, mls_number=form.mls_number.data or None,
-                       property_id=form.property_id.data or None, source=form.lead_source.data)
-    existing = contacts.find_duplicate(current_user, form.email.data, form.phone.data)
-    if existing:
-        if form.email.data:
-            contacts.add_email(existing, form.email.data)
-        if form.phone.data:
-            contacts.add_phone(existing, form.phone.data)
-        contacts.record_lead(existing, "Manual Entry", actor=current_user, **lead_fields)
-        activity.log(existing, current_user, "Lead added", "Added with Add Lead to the existing contact")
-        db.session.commit()
-        flash(f"{existing.name} already exists with this email or phone: the lead was added to that contact.",
-              "info")
-        return redirect(url_for("contacts.detail", contact_id=existing.id))
-    first, last = contacts.split_name(form.name.data)
-    contact = contacts.create_contact(
-        current_user, emails=[form.email.data] if form.email.data else [],
-        phones=[form.phone.data] if form.phone.data else [],
-        first_name=first, last_name=last, owner_id=form.lead_assignment.data,
-        contact_source=form.lead_source.data, contact_status=form.status.data,
-        buy_sell_rent=form.buy_sell_rent.data or None, financing=form.financing.data or None,
-        prequalified=form.prequalified.data, lender_name=form.lender_name.data or None,
-        loan_officer_name=form.loan_officer_name.data or None,
-        loan_officer_email=form.loan_officer_email.data or None,
-        is_referral=form.referral.data, referral_source=form.referral_source.data or None,
-    )
-    contacts.record_lead(contact, "Manual Entry", actor=current_user, **lead_fields)
+    contact, matched = contacts.add_lead(current_user, form.name.data, form.email.data, form.phone.data,
+                                         form.contact_fields(), form.lead_fields())
     db.session.commit()
-    flash(f"Lead added: {contact.name}.", "success")
-    return redirect(url_for("contacts.detail", contact_id=contact.id))
+    if matched:
+        return hx.answer(f"{contact.name} already exists with this email or phone: the lead was added to that "
+                         "contact.", category="info", back_to=url_for("contacts.detail", contact_id=contact.id))
+    return hx.answer(f"Lead added: {contact.name}.", back_to=url_for("contacts.detail", contact_id=contact.id))
 
 
 # --- Smart Lists ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The CSV download (SPEC §3.7): `Dl CSV` opens a dialog; `Download` streams the file."""
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, request, stream_with_context
@@ -6,6 +7,7 @@ from flask_login import current_user
 
 from crm import clock, hx
 from crm.blueprints.export import bp
+from crm.extensions import db
 from crm.services import export, lead_search
 
 OWN_ARGS = {"column", "rows", "from", "to", "order_by", "order", "page"}
@@ -37,6 +39,12 @@ def dialog():
     return _dialog(export.options_for(_filters()), {}, 200)
 
 
+def _committed_at_the_end(chunks: Iterator[str]) -> Iterator[str]:
+    """The file, then the commit of its row count on the export's log line."""
+    yield from chunks
+    db.session.commit()
+
+
 @bp.route("/contacts/export.csv")
 def download():
     _require_export_permission()
@@ -48,8 +56,10 @@ def download():
     filters = _filters()
     viewer = current_user._get_current_object()
     current_app.logger.info("CSV export by %s: %s", viewer.email, options.describe())
-    chunks = export.csv_chunks(viewer, filters, options, export.log_export(viewer, options, urlencode(_filter_args())))
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    log_entry_id = export.log_export(viewer, options, urlencode(_filter_args()))
+    db.session.commit()
+    chunks = export.csv_chunks(viewer, filters, options, log_entry_id)
+    response = Response(stream_with_context(_committed_at_the_end(chunks)), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="leads-{clock.now():%Y-%m-%d}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -8,7 +8,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -17,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from crm import clock, policy
+from crm import clock, hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.imports.forms import NOT_IMPORTED, UploadForm, mapping_form
 from crm.extensions import csrf, db
@@ -139,8 +138,8 @@ def cancel(import_id: int):
     stored = _import(import_id)
     imports.request_cancel(stored)
     db.session.commit()
-    flash("Cancelling: the rows imported so far stay until you undo the import.", "success")
-    return redirect(url_for("imports.detail", import_id=stored.id))
+    return hx.answer("Cancelling: the rows imported so far stay until you undo the import.",
+                     back_to=url_for("imports.detail", import_id=stored.id))
 
 
 @bp.route("/<int:import_id>/undo", methods=["POST"])
@@ -150,12 +149,10 @@ def undo(import_id: int):
         removed_contacts, removed_leads = imports.undo(stored)
     except imports.ImportProblem as error:
         db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Import undone: removed {removed_contacts:,} contacts and {removed_leads:,} leads it added.",
-              "success")
-    return redirect(url_for("imports.detail", import_id=import_id))
+        return hx.answer(str(error), category="error", back_to=url_for("imports.detail", import_id=import_id))
+    db.session.commit()
+    return hx.answer(f"Import undone: removed {removed_contacts:,} contacts and {removed_leads:,} leads it added.",
+                     back_to=url_for("imports.detail", import_id=import_id))
 
 
 @bp.route("/<int:import_id>/skipped.csv")

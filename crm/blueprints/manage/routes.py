@@ -1,13 +1,13 @@
 """Manage actions on Contact Details and on selected rows of Leads, plan tasks, compliance (SPEC §4.4, §4.5)."""
 from collections.abc import Callable
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.manage import bp
+from crm.blueprints.manage.controls import contact_controls
 from crm.extensions import db
 from crm.safe_redirect import safe_path
 from crm.services import action_plans, manage, requests, settings, visibility
@@ -20,20 +20,12 @@ def _visible_contact_or_404(contact_id: int):
     return contact
 
 
-def _go(url: str) -> WerkzeugResponse:
-    """After a change: htmx reloads the page at `url` (showing the flash), a plain form is redirected."""
-    if hx.is_partial_request():
-        return hx.redirect(Response(status=200), url)
-    return redirect(url)
-
-
-def _actions_fragment(contact, error: str, status: int = 422):
-    if not hx.is_partial_request():
-        flash(error, "error")
-        return redirect(url_for("contacts.detail", contact_id=contact.id))
-    controls = manage.contact_controls(current_user, contact)
-    return hx.render_fragment("manage/_contact_actions.html", "manage_actions",
-                              contact=contact, controls=controls, error=error), status
+def _refused_on_contact_details(contact, error: Exception):
+    """The contact's manage actions again, with why the action was refused."""
+    return hx.answer(str(error), status=422, back_to=url_for("contacts.detail", contact_id=contact.id),
+                     fragment=lambda notice: hx.render_fragment(
+                         "manage/_contact_actions.html", "manage_actions", contact=contact,
+                         controls=contact_controls(current_user, contact), notice=notice))
 
 
 @bp.route("/contacts/<int:contact_id>/manage/<action>", methods=["POST"])
@@ -46,11 +38,11 @@ def act(contact_id: int, action: str):
         abort(403)
     except (manage.ManageError, requests.RequestError) as error:
         db.session.rollback()
-        return _actions_fragment(contact, str(error))
+        return _refused_on_contact_details(contact, error)
     db.session.commit()
-    flash(message, "success")
     still_visible = visibility.get_visible_contact(current_user, contact.id)
-    return _go(url_for("contacts.detail", contact_id=contact.id) if still_visible else url_for("contacts.index"))
+    return hx.answer(message, back_to=url_for("contacts.detail", contact_id=contact.id) if still_visible
+                     else url_for("contacts.index"))
 
 
 def _on_contact_details(contact, perform: Callable[[], str]):
@@ -61,10 +53,9 @@ def _on_contact_details(contact, perform: Callable[[], str]):
         abort(403)
     except manage.ManageError as error:
         db.session.rollback()
-        return _actions_fragment(contact, str(error))
+        return _refused_on_contact_details(contact, error)
     db.session.commit()
-    flash(message, "success")
-    return _go(url_for("contacts.detail", contact_id=contact.id))
+    return hx.answer(message, back_to=url_for("contacts.detail", contact_id=contact.id))
 
 
 @bp.route("/contacts/<int:contact_id>/unarchive", methods=["POST"])
@@ -84,19 +75,17 @@ def tick_task(contact_id: int, task_id: int):
     contact = _visible_contact_or_404(contact_id)
     if not action_plans.may_tick(current_user, contact):
         abort(403)
-    error, status = None, 200
+    refusal, status = None, 200
     try:
         action_plans.set_task_done(contact, task_id, current_user, done=bool(request.form.get("done")))
         db.session.commit()
-    except action_plans.PlanError as problem:
+    except action_plans.PlanError as error:
         db.session.rollback()
-        error, status = str(problem), 422
-    if not hx.is_partial_request():
-        if error:
-            flash(error, "error")
-        return redirect(url_for("contacts.detail", contact_id=contact.id))
-    return hx.render_fragment("manage/_contact_plan.html", "action_plan", contact=contact,
-                              controls=manage.contact_controls(current_user, contact), error=error), status
+        refusal, status = str(error), 422
+    return hx.answer(refusal, status=status, back_to=url_for("contacts.detail", contact_id=contact.id),
+                     fragment=lambda notice: hx.render_fragment(
+                         "manage/_contact_plan.html", "action_plan", contact=contact,
+                         controls=contact_controls(current_user, contact), notice=notice))
 
 
 def _safe_next(url: str | None) -> str:
@@ -113,10 +102,7 @@ def bulk():
     action = manage.ACTIONS.get(request.form["action"])
     if action is None or manage.role_mode(current_user, action) is None:
         abort(403)
-    # Lead rows of one contact carry the same id: each contact counts once.
-    contact_ids = list(dict.fromkeys(int(value) for value in request.form.getlist("contact_ids")
-                                     if value.isdigit() and len(value) < 19))
-    agent_id = request.form.get("agent_id", type=int)
+    contact_ids, agent_id = _selected_contact_ids(), request.form.get("agent_id", type=int)
     if not contact_ids:
         return _bulk_dialog(action, contact_ids, back, "Select at least one contact with the boxes in the rows.")
     if not request.form.get("confirmed") or (action.needs_agent and agent_id is None):
@@ -127,14 +113,19 @@ def bulk():
         db.session.rollback()
         return _bulk_dialog(action, contact_ids, back, str(error))
     db.session.commit()
-    flash(result.summary(action.label), "success" if not result.refused else "info")
-    return _go(back)
+    return hx.answer(result.summary(action.label), back_to=back, category="info" if result.refused else "success")
 
 
-def _bulk_dialog(action, contact_ids: list[int], back: str, error: str | None = None, status: int = 422):
+def _selected_contact_ids() -> list[int]:
+    """The ticked rows; lead rows of one contact carry the same id: each contact counts once."""
+    return list(dict.fromkeys(int(value) for value in request.form.getlist("contact_ids")
+                              if value.isdigit() and len(value) < 19))
+
+
+def _bulk_dialog(action, contact_ids: list[int], back: str, refusal: str | None = None, status: int = 422):
     context = dict(action=action, how=manage.role_mode(current_user, action) if action else None,
-                   contact_ids=contact_ids, back=back, error=error,
-                   agents=manage.agent_choices(current_user) if action and action.needs_agent else [])
+                   contact_ids=contact_ids, back=back, notice=hx.Notice(refusal, "error") if refusal else None,
+                   agents=visibility.assignable_agents(current_user) if action and action.needs_agent else [])
     return hx.render_page("manage/bulk.html", "bulk_dialog", **context), status
 
 

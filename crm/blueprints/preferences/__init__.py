@@ -1,11 +1,12 @@
 """A user's own preferences: digest emails (SPEC §4.7), their time zone (SPEC §3.9) and
 `Change password` (SPEC §3.8)."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
+from crm import hx
 from crm.blueprints.auth.forms import ChangePasswordForm
 from crm.extensions import db
 from crm.services import accounts, local_time, passwords
@@ -44,9 +45,9 @@ def save():
         else:
             current_user.digest_emails = form.digest_emails.data
             db.session.commit()
-            flash("Digest emails turned " + ("on." if current_user.digest_emails else "off.") +
-                  f" Times show in {local_time.zone_name_of(current_user)}.", "success")
-            return redirect(url_for("preferences.edit"))
+            return hx.answer("Digest emails turned " + ("on." if current_user.digest_emails else "off.") +
+                             f" Times show in {local_time.zone_name_of(current_user)}.",
+                             back_to=url_for("preferences.edit"))
     return _page(form=form, status=422)
 
 
@@ -64,6 +65,6 @@ def change_password():
             db.session.commit()
             # this session carries the new version; the others have ended
             login_user(current_user._get_current_object())
-            flash("Your password is changed. Your other sessions are signed out.", "success")
-            return redirect(url_for("preferences.edit"))
+            return hx.answer("Your password is changed. Your other sessions are signed out.",
+                             back_to=url_for("preferences.edit"))
     return _page(password_form=form, status=422)

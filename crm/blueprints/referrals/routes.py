@@ -4,7 +4,7 @@
 open beside it. htmx swaps `#referrals` (a tab, or after `Save`) or `#referral-panel` (a row) and
 pushes the URL. Asked for `application/json`, both answer JSON, masked like every other surface.
 """
-from flask import current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx
@@ -27,11 +27,11 @@ def _listing(tab: str, page: int = 1) -> referrals.ReferralPage:
     return referrals.list_tab(current_user, tab, page, current_app.config["PAGE_SIZE"])
 
 
-def _panel(contact, form: ReferralForm | None = None, saved: str | None = None) -> dict:
+def _panel(contact, form: ReferralForm | None = None, notice: hx.Notice | None = None) -> dict:
     return dict(
         referral=referrals.row_for(current_user, contact), notes=referrals.notes_for(current_user, contact),
         tab_of=referrals.tab_of, tab_slug=referrals.tab_slug,
-        form=form or ReferralForm(formdata=None, data={"referral_status": contact.referral_status}), saved=saved)
+        form=form or ReferralForm(formdata=None, data={"referral_status": contact.referral_status}), notice=notice)
 
 
 def _page_context(listing: referrals.ReferralPage, panel: dict | None = None) -> dict:
@@ -74,29 +74,26 @@ def save(contact_id: int):
         try:
             done = referrals.save_referral(contact, current_user, form.referral_status.data, form.note.data)
         except referrals.ReferralError as error:
-            db.session.commit()  # keeps the log of the refusal; nothing else was changed
+            db.session.rollback()
+            referrals.log_refusal(contact, current_user, error)
+            db.session.commit()
             form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             return _saved(contact, done)
-    return _render_referral(contact, _panel(contact, form=form), status=422)
+    return hx.render_page(TEMPLATE, "referrals", **_tab_with_referral(contact, form=form)), 422
 
 
 def _saved(contact, done: list[str]):
-    message = ("Saved: " + "; ".join(done) + ".") if done else "Nothing changed: same status and no note."
-    if not hx.is_partial_request():
-        flash(message, "success")
-        return redirect(url_for("referrals.detail", contact_id=contact.id))
-    response = _render_referral(contact, _panel(contact, saved=message))
-    return hx.push_url(response, url_for("referrals.detail", contact_id=contact.id))
+    text = ("Saved: " + "; ".join(done) + ".") if done else "Nothing changed: same status and no note."
+    url = url_for("referrals.detail", contact_id=contact.id)
+    return hx.push_url(hx.answer(text, back_to=url, fragment=lambda notice: (
+        hx.render_fragment(TEMPLATE, "referrals", **_tab_with_referral(contact, notice=notice)))), url)
 
 
-def _render_referral(contact, panel: dict, status: int = 200):
+def _tab_with_referral(contact, **panel) -> dict:
     """The referral's sub-tab (its status may just have moved it) with the referral open."""
-    context = _page_context(_tab_of_contact(contact), panel)
-    if hx.is_partial_request():
-        return make_response(hx.render_fragment(TEMPLATE, "referrals", **context), status)
-    return make_response(render_template(TEMPLATE, **context), status)
+    return _page_context(_tab_of_contact(contact), _panel(contact, **panel))
 
 
 @bp.route("/referrals/<int:contact_id>/notes", methods=["POST"])
@@ -104,18 +101,13 @@ def add_note(contact_id: int):
     """The private notes box of Contact Details."""
     contact = visible_contact_or_404(contact_id)
     form = NoteForm()
-    valid = form.validate_on_submit()
-    if valid:
+    if form.validate_on_submit():
         referrals.add_note(contact, current_user, form.note.data)
         db.session.commit()
-    if not hx.is_partial_request():
-        if valid:
-            flash("Note saved. Only you can read it.", "success")
-        else:
-            flash(next(iter(form.errors.values()))[0], "error")
-        return redirect(url_for("contacts.detail", contact_id=contact.id))
-    html = hx.render_fragment("referrals/_notes.html", "notes", contact=contact,
-                              notes=referrals.notes_for(current_user, contact),
-                              note_error=None if valid else form.note.errors[0],
-                              note_text="" if valid else form.note.data)
-    return make_response(html, 200 if valid else 422)
+        text, status, form = "Note saved. Only you can read it.", 200, NoteForm(formdata=None)
+    else:
+        text, status = next(iter(form.errors.values()))[0], 422
+    return hx.answer(text, status=status, back_to=url_for("contacts.detail", contact_id=contact.id),
+                     fragment=lambda _notice: hx.render_fragment(  # the note's field shows what went wrong
+                         "referrals/_notes.html", "notes", contact=contact, note_form=form,
+                         notes=referrals.notes_for(current_user, contact)))

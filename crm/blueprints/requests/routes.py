@@ -1,12 +1,12 @@
 """Requests (SPEC §3.6): a manager's pending Delete/Archive requests with Approve and Decline."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.requests import bp
 from crm.extensions import db
-from crm.services import requests, visibility
+from crm.services import manage, requests, visibility
 from crm.services.errors import FieldError
 from crm.services.requests import PendingRow
 
@@ -20,7 +20,7 @@ def index():
 def _decide(manage_request, approve: bool) -> tuple[str, int]:
     """The decision's outcome message and status: 409 when another manager decided first."""
     try:
-        requests.decide(manage_request, current_user, approve, request.form.get("note", ""))
+        manage.decide(manage_request, current_user, approve, request.form.get("note", ""))
     except requests.AlreadyDecided as error:
         db.session.rollback()
         return str(error), 409
@@ -40,8 +40,8 @@ def decide(request_id: int, decision: str):
         abort(404)
     message, status = _decide(manage_request, decision == "approve")
     row = PendingRow(manage_request, manage_request.contact, manage_request.requested_by.name)
-    return _answer(message, status, "requests.index",
-                   lambda: hx.render_fragment("requests/_row.html", "row", row=row, message=message))
+    return hx.answer(message, status=status, back_to=url_for("requests.index"),
+                     fragment=lambda notice: hx.render_fragment("requests/_row.html", "row", row=row, notice=notice))
 
 
 @bp.route("/contacts/<int:contact_id>/request/<any(approve, decline):decision>", methods=["POST"])
@@ -57,13 +57,5 @@ def decide_from_leads(contact_id: int, decision: str):
         message, status = "This request was already decided.", 409
     else:
         message, status = _decide(manage_request, decision == "approve")
-    return _answer(message, status, "contacts.index",
-                   lambda: hx.render_fragment("requests/_lead_cell.html", "request_cell", message=message))
-
-
-def _answer(message: str, status: int, page_endpoint: str, fragment):
-    """The swapped fragment for htmx; without JavaScript, a flash on the page it came from."""
-    if hx.is_partial_request():
-        return fragment(), status
-    flash(message, "success" if status == 200 else "error")
-    return redirect(url_for(page_endpoint))
+    return hx.answer(message, status=status, back_to=url_for("contacts.index"), fragment=lambda notice: (
+        hx.render_fragment("requests/_lead_cell.html", "request_cell", notice=notice)))

@@ -1,8 +1,9 @@
 """Settings › Users, Offices and Sources (SPEC §3.8). Bad input re-renders the page (422) with the
 message beside the field and nothing changed."""
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_login import current_user
 
+from crm import hx
 from crm.blueprints.settings import bp
 from crm.blueprints.settings.forms import InviteForm, OfficeForm, SourcesForm, UserForm
 from crm.extensions import db
@@ -47,8 +48,8 @@ def invite_user():
     form = InviteForm(prefix="new").with_offices(accounts.all_offices())
     if form.validate_on_submit() and _attempt(form, lambda: accounts.invite(
             current_user, form.name.data, form.email.data, form.role.data, form.office.data)):
-        flash(f"Invitation sent to {form.email.data.strip().lower()}: the link works once, for 7 days.", "success")
-        return redirect(url_for("settings.user_list"))
+        return hx.answer(f"Invitation sent to {form.email.data.strip().lower()}: the link works once, for 7 days.",
+                         back_to=url_for("settings.user_list"))
     return _users_page(invite_form=form, status=422)
 
 
@@ -58,8 +59,8 @@ def change_user(user_id: int):
     form = UserForm(prefix=f"user-{user.id}").with_offices(accounts.all_offices())
     if form.validate_on_submit() and _attempt(form, lambda: accounts.change_role_and_office(
             current_user, user, form.role.data, form.office.data)):
-        flash(f"Saved {user.name}: {user.role}{', ' + user.office.name if user.office else ''}.", "success")
-        return redirect(url_for("settings.user_list"))
+        return hx.answer(f"Saved {user.name}: {user.role}{', ' + user.office.name if user.office else ''}.",
+                         back_to=url_for("settings.user_list"))
     return _users_page(failed=(user.id, form), status=422)
 
 
@@ -69,12 +70,10 @@ def set_user_active(user_id: int, action: str):
     form = UserForm(prefix=f"user-{user.id}").with_offices(accounts.all_offices())
     if form.validate_on_submit() and _attempt(form, lambda: accounts.set_active(
             current_user, user, action == "reactivate")):
-        if action == "reactivate":
-            flash(f"{user.name} is active again: they can sign in and get leads.", "success")
-        else:
-            flash(f"{user.name} is deactivated: they cannot sign in and get no leads, offers or digests. "
-                  f"Their {accounts.contacts_owned_by(user)} contacts stay: hand them off from Leads.", "success")
-        return redirect(url_for("settings.user_list"))
+        return hx.answer(f"{user.name} is active again: they can sign in and get leads." if action == "reactivate"
+                         else f"{user.name} is deactivated: they cannot sign in and get no leads, offers or digests. "
+                         f"Their {accounts.contacts_owned_by(user)} contacts stay: hand them off from Leads.",
+                         back_to=url_for("settings.user_list"))
     return _users_page(failed=(user.id, form), status=422)
 
 
@@ -96,8 +95,7 @@ def add_office():
     form = OfficeForm(prefix="new")
     if form.validate_on_submit() and _attempt(form, lambda: accounts.add_office(
             current_user, form.name.data, form.time_zone.data)):
-        flash(f"Office {form.name.data.strip()} added.", "success")
-        return redirect(url_for("settings.office_list"))
+        return hx.answer(f"Office {form.name.data.strip()} added.", back_to=url_for("settings.office_list"))
     return _offices_page(add_form=form, status=422)
 
 
@@ -107,8 +105,7 @@ def change_office(office_id: int):
     form = OfficeForm(prefix=f"office-{office.id}")
     if form.validate_on_submit() and _attempt(form, lambda: accounts.update_office(
             current_user, office, form.name.data, form.time_zone.data)):
-        flash(f"Saved office {office.name} ({office.time_zone}).", "success")
-        return redirect(url_for("settings.office_list"))
+        return hx.answer(f"Saved office {office.name} ({office.time_zone}).", back_to=url_for("settings.office_list"))
     return _offices_page(failed=(office.id, form), status=422)
 
 
@@ -117,6 +114,5 @@ def sources():
     form = SourcesForm(data={key: "\n".join(settings.get(key)) for key in accounts.SOURCE_SETTINGS})
     if form.validate_on_submit() and _attempt(form, lambda: [
             accounts.set_sources(current_user, key, form[key].data) for key in accounts.SOURCE_SETTINGS]):
-        flash("Saved the Contact Source and Business Source values.", "success")
-        return redirect(url_for("settings.sources"))
+        return hx.answer("Saved the Contact Source and Business Source values.", back_to=url_for("settings.sources"))
     return render_template("settings/sources.html", form=form), 422 if form.errors else 200

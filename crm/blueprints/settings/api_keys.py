@@ -1,10 +1,11 @@
 """Settings › API keys (SPEC §3.8, §5): the broker lists, creates and revokes the events API's keys.
 A new key is shown once, in the answer to its creation, and never again (only its hash is kept)."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from crm import hx
 from crm.blueprints.auth.forms import ButtonForm
 from crm.blueprints.settings import bp
 from crm.extensions import db
@@ -44,8 +45,9 @@ def create_api_key():
 @bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
 def revoke_api_key(key_id: int):
     api_key = db.session.get(ApiKey, key_id) or abort(404)
+    revoked = None
     if ButtonForm().validate_on_submit():
         api_key_service.revoke(api_key)
         db.session.commit()
-        flash(f"The key {api_key.name} ({api_key.prefix}…) is revoked: requests with it now get 401.", "success")
-    return redirect(url_for("settings.api_keys"))
+        revoked = f"The key {api_key.name} ({api_key.prefix}…) is revoked: requests with it now get 401."
+    return hx.answer(revoked, back_to=url_for("settings.api_keys"))

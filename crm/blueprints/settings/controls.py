@@ -1,5 +1,5 @@
 """Settings for brokerage controls (SPEC §3.8): action plans, role permissions, the trash."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -7,6 +7,7 @@ from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from crm import hx
 from crm.blueprints.settings import bp
 from crm.extensions import db
 from crm.models import ActionPlan, User
@@ -85,8 +86,7 @@ def save_plan_settings():
     settings.put("days_allowed_ignored", form.days_allowed_ignored.data)
     settings.put("completed_plans_to_id", form.completed_plans_to_id.data or None)
     db.session.commit()
-    flash("Action plan settings saved.", "success")
-    return redirect(url_for("settings.action_plan_list"))
+    return hx.answer("Action plan settings saved.", back_to=url_for("settings.action_plan_list"))
 
 
 @bp.route("/action-plans", methods=["POST"])
@@ -99,8 +99,8 @@ def create_action_plan():
             form.name.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Plan “{plan.name}” created: add its tasks.", "success")
-            return redirect(url_for("settings.action_plan", plan_id=plan.id))
+            return hx.answer(f"Plan “{plan.name}” created: add its tasks.",
+                             back_to=url_for("settings.action_plan", plan_id=plan.id))
     return _plans_page(new_form=form, status=422)
 
 
@@ -111,8 +111,9 @@ def _plan_or_404(plan_id: int) -> ActionPlan:
     return plan
 
 
-def _plan_page(plan: ActionPlan, form=None, error: str | None = None, status: int = 200):
-    return render_template("settings/action_plan.html", plan=plan, form=form or TaskForm(), error=error,
+def _plan_page(plan: ActionPlan, form=None, refusal: str | None = None, status: int = 200):
+    return render_template("settings/action_plan.html", plan=plan, form=form or TaskForm(),
+                           notice=hx.Notice(refusal, "error") if refusal else None,
                            in_use=settings.get("plan_in_use_id") == plan.id), status
 
 
@@ -129,8 +130,7 @@ def add_plan_task(plan_id: int):
         return _plan_page(plan, form, status=422)
     action_plans.add_task(plan, form.kind.data, form.title.data, form.due_days.data)
     db.session.commit()
-    flash(f"Task added to “{plan.name}”.", "success")
-    return redirect(url_for("settings.action_plan", plan_id=plan.id))
+    return hx.answer(f"Task added to “{plan.name}”.", back_to=url_for("settings.action_plan", plan_id=plan.id))
 
 
 @bp.route("/action-plans/<int:plan_id>/tasks/<int:task_id>/delete", methods=["POST"])
@@ -139,10 +139,9 @@ def remove_plan_task(plan_id: int, task_id: int):
     try:
         action_plans.remove_task(plan, task_id)
     except action_plans.PlanError as error:
-        return _plan_page(plan, error=str(error), status=422)
+        return _plan_page(plan, refusal=str(error), status=422)
     db.session.commit()
-    flash("Task removed.", "success")
-    return redirect(url_for("settings.action_plan", plan_id=plan.id))
+    return hx.answer("Task removed.", back_to=url_for("settings.action_plan", plan_id=plan.id))
 
 
 @bp.route("/action-plans/<int:plan_id>/delete", methods=["POST"])
@@ -152,10 +151,9 @@ def delete_action_plan(plan_id: int):
         action_plans.delete_plan(plan)
     except action_plans.PlanError as error:
         db.session.rollback()
-        return _plan_page(plan, error=str(error), status=422)
+        return _plan_page(plan, refusal=str(error), status=422)
     db.session.commit()
-    flash(f"Plan “{plan.name}” deleted.", "success")
-    return redirect(url_for("settings.action_plan_list"))
+    return hx.answer(f"Plan “{plan.name}” deleted.", back_to=url_for("settings.action_plan_list"))
 
 
 # --- Roles and permissions ------------------------------------------------------------------------
@@ -176,17 +174,16 @@ def permissions():
     for key, _label in PERMISSIONS:
         settings.put(key, [role for role in ROLES if role in (form[key].data or [])])
     db.session.commit()
-    flash("Permissions saved.", "success")
-    return redirect(url_for("settings.permissions"))
+    return hx.answer("Permissions saved.", back_to=url_for("settings.permissions"))
 
 
 # --- Trash ------------------------------------------------------------------------------------------
 
-def _trash_page(error: str | None = None, status: int = 200):
+def _trash_page(refusal: str | None = None, status: int = 200):
     page = max(1, request.args.get("page", 1, type=int))
     rows, total = trash.trashed(page=page)
     return render_template("settings/trash.html", rows=rows, total=total, page=page, keep_days=trash.KEEP_DAYS,
-                           error=error), status
+                           notice=hx.Notice(refusal, "error") if refusal else None), status
 
 
 @bp.route("/trash")
@@ -201,5 +198,5 @@ def restore_contact(contact_id: int):
     except trash.TrashError as error:
         return _trash_page(str(error), 422)
     db.session.commit()
-    flash(f"{contact.name} was restored with all its leads, notes and history.", "success")
-    return redirect(url_for("settings.trash_list"))
+    return hx.answer(f"{contact.name} was restored with all its leads, notes and history.",
+                     back_to=url_for("settings.trash_list"))

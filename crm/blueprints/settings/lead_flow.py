@@ -1,12 +1,12 @@
 """Settings › Lead flow rules (SPEC §5): which agent gets new website contacts, by source and zip."""
 import re
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
+from crm import hx
 from crm.blueprints.auth.forms import ButtonForm
 from crm.blueprints.settings import bp
 from crm.extensions import db
@@ -56,11 +56,9 @@ def add_lead_flow_rule():
     form = RuleForm()
     if not form.validate_on_submit():
         return _page(form, status=422)
-    agent = db.session.scalar(select(User).where(User.id == form.assign_to_id.data))
-    routing.add_rule((form.source.data or "").strip(), (form.zip.data or "").strip(), agent)
+    agent = routing.add_rule(form.source.data, form.zip.data, form.assign_to_id.data).assign_to
     db.session.commit()
-    flash(f"Rule added: new contacts it matches go to {agent.name}.", "success")
-    return redirect(url_for("settings.lead_flow"))
+    return hx.answer(f"Rule added: new contacts it matches go to {agent.name}.", back_to=url_for("settings.lead_flow"))
 
 
 @bp.route("/lead-flow/<int:rule_id>/move/<direction>", methods=["POST"])
@@ -77,8 +75,9 @@ def move_lead_flow_rule(rule_id: int, direction: str):
 @bp.route("/lead-flow/<int:rule_id>/delete", methods=["POST"])
 def delete_lead_flow_rule(rule_id: int):
     rule = _rule_or_404(rule_id)
+    deleted = None
     if ButtonForm().validate_on_submit():
-        db.session.delete(rule)
+        routing.delete_rule(rule)
         db.session.commit()
-        flash("Rule deleted.", "success")
-    return redirect(url_for("settings.lead_flow"))
+        deleted = "Rule deleted."
+    return hx.answer(deleted, back_to=url_for("settings.lead_flow"))

@@ -1,6 +1,6 @@
 """Settings › Notification log (SPEC §4.8): every email and text with its state and last error;
 `Retry` sends a message again at the worker's next pass."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 
 from crm import hx
 from crm.blueprints.auth.forms import ButtonForm
@@ -33,8 +33,6 @@ def retry_notification(message_id: int):
         done = f"Message #{message.id} to {message.recipient} is queued to be sent again."
     else:
         done = f"Message #{message.id} is {STATE_LABELS[message.status].lower()}: there is nothing to retry."
-    if hx.is_partial_request():
-        return hx.render_fragment("settings/notifications.html", "row", message=message, states=STATE_LABELS,
-                                  retryable=delivery.RETRYABLE, button=ButtonForm(), notice=done)
-    flash(done, "success")
-    return redirect(url_for("settings.notification_log"))
+    return hx.answer(done, back_to=url_for("settings.notification_log"), fragment=lambda notice: (
+        hx.render_fragment("settings/notifications.html", "row", message=message, states=STATE_LABELS,
+                           retryable=delivery.RETRYABLE, button=ButtonForm(), notice=notice)))

@@ -1,6 +1,6 @@
 """Settings › Territories (SPEC §3.8): each agent's service zip codes, zip code sponsorships and
 Guaranteed Display; and Settings › Offers: the claim window and the update-request days."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
@@ -10,8 +10,7 @@ from crm import hx
 from crm.blueprints.lookups import page_number
 from crm.blueprints.settings import bp
 from crm.extensions import db
-from crm.models import User
-from crm.services import activity, settings, territories
+from crm.services import offers, settings, territories
 
 AGENTS_PER_PAGE = 50
 
@@ -50,12 +49,8 @@ def territory_list():
 
 @bp.route("/territories/<int:user_id>", methods=["POST"])
 def save_territory(user_id: int):
-    agent = db.session.get(User, user_id)
-    if agent is None or not agent.is_agent:
-        abort(404)
-    territory = territories.territory_of(agent)
+    agent = territories.agent_by_id(user_id) or abort(404)
     form = TerritoryForm(prefix=f"agent-{agent.id}")
-    saved, status = None, 422
     try:
         territory = territories.set_territory(agent, current_user, form.service_zips.data,
                                               form.sponsored_zips.data, form.guaranteed_display.data,
@@ -64,26 +59,25 @@ def save_territory(user_id: int):
         db.session.rollback()
         form.validate()
         form[error.field].errors.append(str(error))
-    else:
-        db.session.commit()
-        saved, status, form = f"Saved {agent.name}'s territory.", 200, _territory_form(territory)
-    if not hx.is_partial_request():
-        flash(saved or f"{agent.name}'s territory was not saved: {next(iter(form.errors.values()))[0]}",
-              "success" if saved else "error")
-        return redirect(url_for("settings.territory_list", q=agent.name))
-    html = hx.render_fragment("settings/_territory.html", "territory", territory=territory, form=form, saved=saved)
-    return make_response(html, status)
+        return _territory_answer(territories.territory_of(agent), form,
+                                 f"{agent.name}'s territory was not saved: {error}", 422)
+    db.session.commit()
+    return _territory_answer(territory, _territory_form(territory), f"Saved {agent.name}'s territory.")
+
+
+def _territory_answer(territory: territories.Territory, form: TerritoryForm, text: str, status: int = 200):
+    """The agent's form again, saying it was saved; a refusal shows at its field instead."""
+    return hx.answer(text, status=status, back_to=url_for("settings.territory_list", q=territory.agent.name),
+                     fragment=lambda notice: hx.render_fragment("settings/_territory.html", "territory",
+                                                                territory=territory, form=form,
+                                                                notice=notice if status == 200 else None))
 
 
 @bp.route("/offers", methods=["GET", "POST"])
 def offer_settings():
     form = OfferSettingsForm(data={key: settings.get(key) for key in ("claim_window_minutes", "update_request_days")})
     if form.validate_on_submit():
-        for key in ("claim_window_minutes", "update_request_days"):
-            settings.put(key, form[key].data)
-        activity.log(None, current_user, "Settings", f"Claim window {form.claim_window_minutes.data} minutes; "
-                     f"update requests after {form.update_request_days.data} days", category="settings")
+        offers.set_timing(current_user, form.claim_window_minutes.data, form.update_request_days.data)
         db.session.commit()
-        flash("Saved. New offers use the new claim window.", "success")
-        return redirect(url_for("settings.offer_settings"))
+        return hx.answer("Saved. New offers use the new claim window.", back_to=url_for("settings.offer_settings"))
     return render_template("settings/offers.html", form=form), 422 if form.errors else 200

@@ -1,9 +1,9 @@
 """Settings › Webhooks (`/settings/webhooks`, broker): subscriptions, their delivery log,
 `Send test event` and `Redeliver`. The sending is the outbox worker's."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 
-from crm import policy
+from crm import hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.webhooks.forms import SubscriptionForm
 from crm.extensions import db
@@ -45,8 +45,8 @@ def subscribe():
         getattr(form, error.field).errors = [str(error)]
         return _list_page(form, 422)
     db.session.commit()
-    flash(f"Subscribed {subscription.url}. Verify each event with the signing secret below.", "success")
-    return redirect(url_for("webhooks.detail", subscription_id=subscription.id))
+    return hx.answer(f"Subscribed {subscription.url}. Verify each event with the signing secret below.",
+                     back_to=url_for("webhooks.detail", subscription_id=subscription.id))
 
 
 @bp.route("/<int:subscription_id>")
@@ -61,8 +61,8 @@ def send_test(subscription_id: int):
     subscription = _subscription(subscription_id)
     webhooks.send_test_event(subscription)
     db.session.commit()
-    flash("A test event is queued; the worker sends it within seconds.", "success")
-    return redirect(url_for("webhooks.detail", subscription_id=subscription.id))
+    return hx.answer("A test event is queued; the worker sends it within seconds.",
+                     back_to=url_for("webhooks.detail", subscription_id=subscription.id))
 
 
 @bp.route("/<int:subscription_id>/delete", methods=["POST"])
@@ -70,8 +70,8 @@ def delete(subscription_id: int):
     subscription = _subscription(subscription_id)
     webhooks.unsubscribe(subscription)
     db.session.commit()
-    flash(f"Deleted the subscription of {subscription.url}: it gets no more events.", "success")
-    return redirect(url_for("webhooks.index"))
+    return hx.answer(f"Deleted the subscription of {subscription.url}: it gets no more events.",
+                     back_to=url_for("webhooks.index"))
 
 
 @bp.route("/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
@@ -79,5 +79,5 @@ def redeliver(delivery_id: int):
     delivery = db.session.get(WebhookDelivery, delivery_id) or abort(404)
     webhooks.redeliver(delivery)
     db.session.commit()
-    flash(f"The {delivery.event_type} event is queued again.", "success")
-    return redirect(url_for("webhooks.detail", subscription_id=delivery.subscription_id))
+    return hx.answer(f"The {delivery.event_type} event is queued again.",
+                     back_to=url_for("webhooks.detail", subscription_id=delivery.subscription_id))
