@@ -45,7 +45,8 @@ test-sqlite: $(STAMP)
 test-postgresql: $(STAMP)
 	CRM_TEST_DB=postgresql $(BIN)/pytest
 
-# SPEC §7's figures, each beside its target (see docs/performance.md).
+# SPEC §7's figures, each beside its target (see docs/performance.md). The events API load comes from wrk.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk (Debian/Ubuntu: apt-get install wrk)"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run_all.py

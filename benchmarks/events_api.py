@@ -1,6 +1,7 @@
 """Benchmark of the events API (SPEC §7: at least 300 events/s on SQLite, 500 on PostgreSQL,
 p99 under 100 ms, zero errors): real HTTP against the production server of `make run` (gunicorn
-with gunicorn.conf.py: a worker per core, threads), 16 clients for 60 s by default.
+with gunicorn.conf.py: a worker per core, threads), 16 connections for 60 s by default. The load
+comes from wrk (a C load generator, two threads) running events_wrk.lua on the same machine.
 
     CRM_DATABASE_URL=... python benchmarks/events_api.py [--seconds 60] [--concurrency 16] [--json out.json]
 
@@ -15,13 +16,11 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
-import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,20 +45,28 @@ def production_server(port: int):
                               cwd=REPO, env={**os.environ, "CRM_BIND": f"127.0.0.1:{port}"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
+        deadline = time.monotonic() + 120
+        while not _answers(port):  # every worker has loaded the app once the first one answers a few
+            if time.monotonic() > deadline:
+                raise SystemExit("The server did not start: " + server.stderr.read().decode())
+            time.sleep(0.2)
         yield server
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
 
+def _answers(port: int) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/v1/openapi.json")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+
+
 def make_event(rng: random.Random, person_number: int) -> dict:
+    """An event like the ones events_wrk.lua sends (for in-process benchmarks)."""
     inquiry = rng.choice(EVENT_TYPES)
     zip_code = rng.choice(ZIPS)
     body = {
@@ -77,54 +84,33 @@ def make_event(rng: random.Random, person_number: int) -> dict:
     return body
 
 
-class Load:
-    """Client threads sending a bounded number of events, each over its own keep-alive connection."""
+def run_wrk(port: int, key: str, seconds: float, connections: int) -> dict:
+    """wrk (C, two threads, so the load generator takes little of the machine's CPU) with
+    events_wrk.lua; its figures and a count of every status."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed (Debian/Ubuntu: apt-get install wrk).")
+    authorization = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    people_base = int(time.time()) % 100_000 * 100_000_000  # new people on every run
+    command = [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
+               "-s", str(Path(__file__).with_name("events_wrk.lua")), f"http://127.0.0.1:{port}",
+               "--", authorization, str(people_base), *EVENT_TYPES]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    return json.loads(result.removeprefix("RESULT "))
 
-    def __init__(self, port: int, key: str, seconds: float, seed: int):
-        self.port, self.seconds = port, seconds
-        self.deadline = 0.0
-        self.auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-        self.rng = random.Random(seed)
-        self.people_base = int(time.time())  # new names on every run
-        self.people = 0
-        self.lock = threading.Lock()
-        self.latencies: list[float] = []
-        self.statuses: Counter = Counter()
 
-    def _next_body(self) -> bytes | None:
-        with self.lock:
-            if time.perf_counter() >= self.deadline:
-                return None
-            if self.people == 0 or self.rng.random() < 1 / 3:
-                self.people += 1
-                person = self.people
-            else:
-                person = self.rng.randint(1, self.people)
-            return json.dumps(make_event(self.rng, self.people_base * 100_000 + person)).encode()
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and its children (gunicorn's workers), from /proc."""
+    total = 0.0
+    for process in [pid, *_children(pid)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:13])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
-    def client(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json", "Authorization": self.auth}
-        while (body := self._next_body()) is not None:
-            start = time.perf_counter()
-            connection.request("POST", "/api/v1/events", body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - start) * 1000
-            with self.lock:
-                self.latencies.append(elapsed)
-                self.statuses[response.status] += 1
-        connection.close()
 
-    def run(self, concurrency: int) -> float:
-        threads = [threading.Thread(target=self.client) for _ in range(concurrency)]
-        start = time.perf_counter()
-        self.deadline = start + self.seconds
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return time.perf_counter() - start
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -137,7 +123,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="How long the clients send.")
     parser.add_argument("--concurrency", type=int, default=16, help="Client connections sending at once.")
     parser.add_argument("--warmup", type=float, default=3, help="Seconds of events sent first and not measured.")
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="Also write the figures to this file.")
     args = parser.parse_args()
 
@@ -155,28 +140,33 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     try:
-        with production_server(port):
-            Load(port, key, args.warmup, args.seed + 1).run(min(args.concurrency, 4))
-            load = Load(port, key, args.seconds, args.seed)
-            elapsed = load.run(args.concurrency)
+        with production_server(port) as server:
+            run_wrk(port, key, args.warmup, min(args.concurrency, 4))
+            server_cpu = _cpu_seconds(server.pid)
+            run = run_wrk(port, key, args.seconds, args.concurrency)
+            server_cpu = _cpu_seconds(server.pid) - server_cpu
     finally:
         with app.app_context():
             api_keys.revoke(db.session.get(ApiKey, key_id))
             db.session.commit()
 
-    latencies = load.latencies
-    errors = sum(count for status, count in load.statuses.items() if status not in (200, 201))
+    statuses = {int(status): count for status, count in run["statuses"].items()}
+    events = sum(statuses.values())
+    errors = run["socket_errors"] + sum(count for status, count in statuses.items() if status not in (200, 201))
     figures = {"database": dialect, "contacts_before": contacts_before, "concurrency": args.concurrency,
-               "seconds": elapsed, "events": len(latencies), "events_per_s": len(latencies) / elapsed,
-               "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-               "p99_ms": percentile(latencies, 99), "max_ms": max(latencies), "errors": errors}
+               "client": "wrk", "seconds": run["seconds"], "events": events,
+               "events_per_s": events / run["seconds"], "p50_ms": run["p50_ms"], "p95_ms": run["p95_ms"],
+               "p99_ms": run["p99_ms"], "max_ms": run["max_ms"], "errors": errors,
+               "server_cpu_ms_per_event": 1000 * server_cpu / max(events, 1), "load_average": os.getloadavg()}
     target = 500 if dialect == "postgresql" else 300
     print(f"events API on {dialect} through gunicorn ({contacts_before:,} contacts before the run), "
-          f"{args.concurrency} clients for {elapsed:.0f} s")
+          f"{args.concurrency} wrk connections for {run['seconds']:.0f} s (wrk on the same machine)")
     print(f"  throughput: {figures['events_per_s']:.0f} events/s (target >= {target})")
     print(f"  latency ms: p50 {figures['p50_ms']:.1f}, p95 {figures['p95_ms']:.1f}, p99 {figures['p99_ms']:.1f} "
-          f"(target < 100), max {figures['max_ms']:.1f}, mean {statistics.mean(latencies):.1f}")
-    print(f"  statuses: {dict(sorted(load.statuses.items()))} (target: no errors)")
+          f"(target < 100), max {figures['max_ms']:.1f}, mean {run['mean_ms']:.1f}")
+    print(f"  statuses: {dict(sorted(statuses.items()))}, socket errors {run['socket_errors']} (target: no errors)")
+    print(f"  server CPU {figures['server_cpu_ms_per_event']:.2f} ms per event (gunicorn and its workers), "
+          f"load average {figures['load_average'][0]:.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures))
 

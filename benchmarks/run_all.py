@@ -3,6 +3,7 @@ beside its target, and a plot of latency against size in docs/performance.png.
 
     python benchmarks/run_all.py [--sizes 10000,100000,1000000] [--databases sqlite,postgresql]
                                  [--seconds 60] [--messages 10000] [--skip-csv-below 1000000]
+                                 [--only events_cost,events_api,contact_details,worker_drain,leads_screen,export_csv]
 
 Databases are made once under instance/bench/ (one per size; PostgreSQL in a private cluster
 started for the run) and reused by later runs. The demo load itself is timed when it happens
@@ -13,6 +14,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -41,7 +43,7 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 @contextmanager
 def postgresql_cluster():
-    """A private PostgreSQL 15 on a free port, kept in instance/bench/pg between runs."""
+    """A private PostgreSQL 15 on a free port, its data kept in instance/bench/pg between runs."""
     data = BENCH / "pg"
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,9 @@ def postgresql_cluster():
             shutil.chown(data, "postgres", "postgres")
         subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                                      "-E", "UTF8"]), check=True, capture_output=True)
-    port = 55432
+    with socket.socket() as probe:  # a free port: other clusters (tests, other checkouts) may be running
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w", "-o",
                                  f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=100",
                                  "start"]), check=True, capture_output=True)
@@ -77,27 +81,34 @@ def prepare(url: str, leads: int) -> dict:
                  "print(db.session.scalar(text('SELECT count(*) FROM leads')))"], url).strip()
     if int(count or 0) >= leads:
         return {}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     run(FLASK + ["demo", "--contacts", str(leads // LEADS_PER_CONTACT), "--leads", str(leads)], url)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"demo_load_s": time.perf_counter() - start, "demo_peak_rss_mb": max(peak, before) / 1024}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"demo_load_s": time.perf_counter() - start, "demo_cpu_s": cpu,
+            "demo_peak_rss_mb": max(after.ru_maxrss, before.ru_maxrss) / 1024, "demo_load_average": os.getloadavg()}
 
 
-def measure(url: str, seconds: float, messages: int, csv: bool) -> dict:
+MEASUREMENTS = ("events_cost", "events_api", "contact_details", "worker_drain", "leads_screen", "export_csv")
+
+
+def measure(url: str, seconds: float, messages: int, csv: bool, only: set[str]) -> dict:
     figures = {}
-    for script, extra in (("events_cost.py", []), ("events_api.py", ["--seconds", str(seconds)]),
-                          ("contact_details.py", []),
-                          ("worker_drain.py", ["--messages", str(messages)])):
+    for script, extra in (("events_cost", []), ("events_api", ["--seconds", str(seconds)]),
+                          ("contact_details", []), ("worker_drain", ["--messages", str(messages)])):
+        if script not in only:
+            continue
         out = BENCH / "figures.json"
-        print(run([PYTHON, script, "--json", str(out), *extra], url), end="", flush=True)
-        figures[script.removesuffix(".py")] = json.loads(out.read_text())
-    leads_screen = run([PYTHON, "leads_screen.py", "--repeat", "10"], url, check=False)
-    print(leads_screen, end="", flush=True)
-    worst = [line for line in leads_screen.splitlines() if line.startswith("worst Leads p95:")]
-    if worst:
-        figures["leads_screen_worst_p95_ms"] = float(worst[0].split(":")[1].split()[0])
-    if csv:
+        print(run([PYTHON, f"{script}.py", "--json", str(out), *extra], url), end="", flush=True)
+        figures[script] = json.loads(out.read_text())
+    if "leads_screen" in only:
+        leads_screen = run([PYTHON, "leads_screen.py", "--repeat", "10"], url, check=False)
+        print(leads_screen, end="", flush=True)
+        worst = [line for line in leads_screen.splitlines() if line.startswith("worst Leads p95:")]
+        if worst:
+            figures["leads_screen_worst_p95_ms"] = float(worst[0].split(":")[1].split()[0])
+    if csv and "export_csv" in only:
         print(run([PYTHON, "export_csv.py", "--rows", "lead"], url), end="", flush=True)
     return figures
 
@@ -134,6 +145,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="Length of each events API run.")
     parser.add_argument("--messages", type=int, default=10_000, help="Queued emails the worker drains.")
     parser.add_argument("--skip-csv-below", type=int, default=1_000_000, help="CSV download only at this size up.")
+    parser.add_argument("--only", default=",".join(MEASUREMENTS), help="The measurements to take (default: all).")
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     results_file = BENCH / "results.json"
@@ -146,9 +158,12 @@ def main() -> None:
                 url = database_url(database, leads, pg_port)
                 figures = prepare(url, leads)
                 if figures:
-                    print(f"demo load: {figures['demo_load_s']:.0f} s (target < 120 s at 1M leads), peak RSS "
-                          f"{figures['demo_peak_rss_mb']:.0f} MB (target < 400 MB)", flush=True)
-                figures.update(measure(url, args.seconds, args.messages, leads >= args.skip_csv_below))
+                    print(f"demo load: {figures['demo_load_s']:.0f} s (target < 120 s at 1M leads; "
+                          f"{figures['demo_cpu_s']:.0f} s of CPU in the loading process, load average "
+                          f"{figures['demo_load_average'][0]:.1f}), peak RSS {figures['demo_peak_rss_mb']:.0f} MB "
+                          "(target < 400 MB)", flush=True)
+                figures.update(measure(url, args.seconds, args.messages, leads >= args.skip_csv_below,
+                                        set(args.only.split(","))))
                 results.setdefault(database, {}).setdefault(str(leads), {}).update(figures)
                 results_file.write_text(json.dumps(results, indent=2))
     plot(results)

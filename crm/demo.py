@@ -1,6 +1,7 @@
 """Demo data (`flask --app crm demo`): realistic contacts and leads, inserted in bulk."""
 import random
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
@@ -9,7 +10,7 @@ from faker import Faker
 from sqlalchemy import DateTime, func, select, text, update
 from tqdm import tqdm
 
-from crm import clock, demo_everyday, demo_leads, demo_ui
+from crm import clock, demo_beyond, demo_everyday, demo_leads, demo_ui
 from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
@@ -104,10 +105,11 @@ def _contact_row(contact_id: int, pools: Pools, rng: random.Random, agents: list
         buy_sell_rent=rng.choice(v.BUY_SELL_RENT), financing=rng.choice(v.FINANCING),
         prequalified=rng.random() < 0.3, street=street, city=city, state="FL", zip=zip_code, arrival_zip=zip_code,
         created_at=created, updated_at=created, lead_count=0, last_inquiry_at=None, last_inquiry_type=None,
-        last_activity_at=None, search_text=f"{first} {last} {street} {city} {zip_code}".lower(),
+        last_activity_at=None, search_text=f"{first} {last} {street} {city} {zip_code}".lower(), unsubscribed=False,
     )
 
 
+UNSUBSCRIBED = "Unsubscribed"
 PROPERTY_INQUIRIES = ("Property Inquiry", "Showing Request", "Saved Property", "Viewed Property")
 
 
@@ -135,6 +137,8 @@ def _apply_lead(contact: dict, lead: dict) -> None:
         contact["last_inquiry_type"] = lead["inquiry_type"]
     if lead["mls_number"]:
         contact["search_text"] += f" mls:{lead['mls_number'].lower()}"
+    if lead["inquiry_type"] == UNSUBSCRIBED:  # as the events API marks them (no UPDATE of them afterwards)
+        contact["unsubscribed"] = True
 
 
 def _leads_per_contact(contact_count: int, lead_count: int, rng: random.Random) -> array:
@@ -244,22 +248,75 @@ class BulkWriter:
 
 
 SQLITE_LOAD_CACHE_KIB = 128 * 1024  # index pages stay in memory while the rows go in (default: 2 MiB)
+BULK_TABLES = ("contacts", "contact_emails", "contact_phones", "leads")
+FTS_INSERT_TRIGGER = "contacts_fts_insert"
+
+
+def _deferred_structures() -> list[tuple[str, list[str]]]:
+    """What makes each inserted row cost more than its own write, as (drop, statements that make it
+    again): the bulk tables' secondary indexes; on PostgreSQL their foreign keys (checked row by
+    row, against a whole-table check when added back); on SQLite the full-text insert trigger."""
+    if db.engine.dialect.name == "postgresql":
+        tables = {"tables": list(BULK_TABLES)}
+        indexes = db.session.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"), tables)
+        foreign_keys = db.session.execute(text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables)"), tables)
+        return ([(f"DROP INDEX {name}", [create]) for name, create in indexes]
+                + [(f"ALTER TABLE {table} DROP CONSTRAINT {name}",
+                    [f"ALTER TABLE {table} ADD CONSTRAINT {name} {rule}"]) for table, name, rule in foreign_keys])
+    indexes = db.session.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+        f"({', '.join(repr(table) for table in BULK_TABLES)})"))
+    trigger = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": FTS_INSERT_TRIGGER})
+    full_text = [(f"DROP TRIGGER {FTS_INSERT_TRIGGER}",
+                  ["INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')", trigger])] if trigger else []
+    return [(f"DROP INDEX {name}", [create]) for name, create in indexes] + full_text
+
+
+@contextmanager
+def _structures_built_after():
+    """Into empty tables, rows go in without their secondary indexes, foreign keys and full-text
+    trigger (`_deferred_structures`), which are made again once at the end: one sort or one check
+    each instead of a million scattered insertions. With rows there already (a second load) they stay."""
+    if db.session.scalar(select(Contact.id).limit(1)) is not None:
+        yield
+        return
+    deferred = _deferred_structures()
+    for drop, _again in deferred:
+        db.session.execute(text(drop))
+    yield
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET maintenance_work_mem = '256MB'"))  # the server's memory, for the sorts
+    for _drop, again in tqdm(deferred, unit=" indexes", desc="Indexes", disable=len(deferred) < 2):
+        for statement in again:
+            db.session.execute(text(statement))
 
 
 def _bulk_load(contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now) -> None:
-    """One transaction on SQLite (each commit would write the same index pages to the WAL again),
-    one per batch on PostgreSQL."""
+    """One transaction (each commit would write the same index pages to the WAL again; a failed
+    load leaves nothing behind, its indexes included)."""
     generator = Generator(contact_count, lead_count, rng, pools, agents, now)
     writer = BulkWriter(now)
     if not writer.postgresql:
         db.session.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
-    with tqdm(total=contact_count, unit=" contacts", desc="Demo data", disable=contact_count < 50_000) as progress:
+    with _structures_built_after(), tqdm(total=contact_count, unit=" contacts", desc="Demo data",
+                                      disable=contact_count < 50_000) as progress:
         for batch in generator.batches():
             writer.write_batch(batch)
-            if writer.postgresql:
-                db.session.commit()
             progress.update(len(batch.contacts))
     _reset_sequences()
+    db.session.commit()
+
+
+def _analyze() -> None:
+    """Fresh statistics, so the planner picks the sort indexes (and the rest of the load's queries
+    are planned for a million rows); SQLite samples each index instead of reading it whole."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA analysis_limit = 2000"))
+    db.session.execute(text("ANALYZE"))
     db.session.commit()
 
 
@@ -272,6 +329,7 @@ def _end_of_load(users: list[User], now) -> None:
     add_accounts_demo(db.session, {user.email: user for user in users})
     demo_ui.add_demo(db.session, {user.email: user for user in users})
     demo_everyday.add_demo(db.session, {user.email: user for user in users})
+    demo_beyond.add_demo(db.session, {user.email: user for user in users})
 
 
 def load(contact_count: int, lead_count: int, seed: int) -> str:
@@ -285,9 +343,8 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
         _territories(agents, rng)
     db.session.commit()
     _bulk_load(contact_count, lead_count, rng, Pools.make(fake), agents, now)
+    _analyze()
     _end_of_load(users, now)
-    db.session.commit()
-    db.session.execute(text("ANALYZE"))  # fresh statistics, so the planner picks the sort indexes
     db.session.commit()
     return (f"Loaded {contact_count} contacts and {lead_count} leads. "
             f"Sign in as any of {', '.join(email for email, *_ in DEMO_USERS)} with password {PASSWORD}.")
@@ -359,7 +416,7 @@ def _demo_alerts(users: list[User], now) -> None:
     """Lead-flow rules, website activity recorded as the events API does (alerts and a digest
     included), and a notification log with sent, waiting-to-retry and failed messages."""
     from crm.models import LeadFlowRule, OutboxMessage
-    from crm.services import delivery, events, outbox
+    from crm.services import alerts, delivery, events, outbox
 
     by_email = {user.email: user for user in users}
     alex, avery = by_email.get("agent@demo.test"), by_email.get("agent2@demo.test")
@@ -369,7 +426,9 @@ def _demo_alerts(users: list[User], now) -> None:
                         LeadFlowRule(position=2, zip="33629", assign_to_id=avery.id)])
     for body in _demo_website_events(now):
         events.record_event(events.parse_event(body))
-    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert")):
+    sent = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert")))
+    alerts.render_alerts(sent)  # as the worker did when it sent them
+    for message in sent:
         message.status, message.attempts, message.sent_at = "sent", 1, now - timedelta(minutes=74)
     waiting = outbox.enqueue_email(avery.email, "Lead alert: Gina Garcia — Property Inquiry",
                                    "Gina Garcia asked a question about a property.", kind="alert", user=avery)

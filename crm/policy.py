@@ -1,6 +1,7 @@
 """Who may see and do what, by role. Route guards (`crm/blueprints/guards.py`), services and
 templates (through the `User` properties that delegate here) all ask these questions, so the main
 navigation and the pages it links to can never disagree."""
+from collections.abc import Collection
 from enum import StrEnum
 from typing import Protocol
 
@@ -63,6 +64,11 @@ def runs_settings(user: HasRole) -> bool:
 def may_list_archived(user: HasRole) -> bool:
     """Leads' `Archived` choice: managers and the broker, and agents for their own contacts."""
     return user.role in (Role.AGENT, Role.MANAGER, Role.BROKER)
+
+
+def granted(user: HasRole, roles: Collection[str]) -> bool:
+    """An action the broker grants to roles in Settings › Permissions (kept by crm/services/settings.py)."""
+    return user.role in roles
 
 
 def anyone(user: HasRole) -> bool:

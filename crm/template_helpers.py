@@ -1,16 +1,18 @@
 """Jinja filters and globals shared by every template."""
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from crm import clock
 from crm.models import User
 from crm.models.values import MASK, ImportStatus, OutboxStatus, RecipientStatus, RequestStatus
-from crm.services import local_time, manage, offers
+from crm.services import display, local_time, manage, offers
 from crm.services.alerts import search_summary
 from crm.services.contacts import phone_digits
 
@@ -67,6 +69,16 @@ def mailto_link(email: str) -> Markup:
     return Markup(f'<a href="mailto:{escape(email)}">{escape(email)}</a>')
 
 
+def csrf_field() -> Markup:
+    """The CSRF token of a form that is not a WTForms form: CSRFProtect checks it on every POST."""
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
+
+
+def pages_of(endpoint: str, **args) -> Callable[..., str]:
+    """The pagination macro's `href` for a list at `endpoint` with these arguments."""
+    return lambda page: url_for(endpoint, page=page, **args)
+
+
 def offers_waiting() -> int:
     """The `Offers` tab's count: offers waiting for the signed-in agent."""
     return offers.waiting_count(current_user) if current_user.is_agent else 0
@@ -75,7 +87,9 @@ def offers_waiting() -> int:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(url_with=url_with, now=clock.now, search_summary=search_summary,
                                 offers_waiting=offers_waiting, approval_question=manage.approval_question,
+                                pages_of=pages_of, csrf_field=csrf_field, address=display.address,
                                 RequestStatus=RequestStatus, RecipientStatus=RecipientStatus,
                                 OutboxStatus=OutboxStatus, ImportStatus=ImportStatus)
     app.jinja_env.filters.update(dt=datetime_display, day=day_display, stars=stars, as_options=as_options,
-                                 tel_link=tel_link, mailto_link=mailto_link)
+                                 tel_link=tel_link, mailto_link=mailto_link, display_name=display.name,
+                                 money=display.money, field_value=display.field_value)

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 
 from crm.extensions import db
-from crm.services import alerts, api_keys, delivery, imports, offers, trash, update_requests
+from crm.services import alerts, api_keys, dashboard_rollup, delivery, imports, offers, trash, update_requests
 
 
 def periodic_jobs() -> list:
@@ -21,6 +21,7 @@ def periodic_jobs() -> list:
         offers.expire_offers,  # offers move on without anyone visiting a page
         update_requests.send_update_requests,
         imports.run_imports,
+        dashboard_rollup.fold_changes,  # after the imports, so their counts are folded in this pass
         delivery.deliver_outbox,  # sends what the jobs before it queued in this same pass
     ]
 

@@ -246,6 +246,26 @@ def test_a_message_held_by_a_worker_that_died_is_sent_after_its_lease(users, mai
     assert mailbox.outbox_ids() == [message_id]
 
 
+def test_a_batch_slower_than_its_lease_is_leased_again_and_never_taken_over(users, mailbox, monkeypatch):
+    """Outcomes are committed once per batch; a batch whose sends take as long as a send may is
+    leased again before each send that might outlast the lease, so no other worker takes it."""
+    attempt, taken_over = delivery._attempt, []
+
+    def slow_attempt(message, smtp):
+        outcome = attempt(message, smtp)
+        clock.advance(delivery.ONE_SEND)
+        taken_over.extend(delivery.claim_batch())  # another worker, right after each send
+        return outcome
+
+    monkeypatch.setattr(delivery, "_attempt", slow_attempt)
+    with clock.frozen_at(NOW):
+        ids = queue_alerts(["agent@demo.test", "agent2@demo.test", "broker@demo.test"])
+        assert delivery.deliver_outbox() == 3
+    assert taken_over == []
+    assert sorted(mailbox.outbox_ids()) == ids
+    assert statuses() == ["sent"] * 3
+
+
 def test_two_workers_at_once_send_nothing_twice(app, database_url, users, mailbox, smtp_port):
     """Real worker processes (`flask --app crm worker --once`) racing over one outbox."""
     ids = queue_alerts([f"agent{n % 7}@demo.test" for n in range(80)])

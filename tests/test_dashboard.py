@@ -1,4 +1,5 @@
 """The dashboard (issue 13 item 3): numbers against hand-computed fixtures with a frozen clock."""
+import html
 import re
 from datetime import datetime
 
@@ -145,3 +146,35 @@ def test_a_long_period_counts_per_week_and_links_each_week(leads, login_as):
     page = login_as(manager).get("/dashboard?start=2026-10-01&end=2026-11-19").get_data(as_text=True)
     assert "Leads per week by source" in page
     assert "/contacts?contact_source=Broker&amp;activity_from=2026-11-16&amp;activity_to=2026-11-19" in page
+
+
+def test_days_follow_the_viewers_clock_across_daylight_saving_time(users):
+    """New York leaves daylight saving time at 2:00 on Nov 1, 2026: 04:30 UTC is Nov 1 at 00:30
+    (EDT), and on Nov 2 04:30 UTC is Nov 1 at 23:30 (EST)."""
+    agent = users["agent"]
+    with clock.frozen_at(NOW):
+        _lead(agent, "Dot Early", "Registration", datetime(2026, 11, 1, 4, 30))
+        _lead(agent, "Dan Late", "Registration", datetime(2026, 11, 2, 4, 30))
+        _lead(agent, "Don Before", "Registration", datetime(2026, 11, 1, 3, 30))  # Oct 31, 23:30 EDT
+        db.session.commit()
+        period = dashboard.read_period({"start": "2026-10-31", "end": "2026-11-02"}, agent)
+        counts = dashboard.leads_by_inquiry_type(agent, period).counts["Registration"]
+    assert len(period.utc_offsets()) == 2
+    day = datetime(2026, 11, 1).date()
+    assert counts == {datetime(2026, 10, 31).date(): 1, day: 2, datetime(2026, 11, 2).date(): 0}
+
+
+def test_with_an_office_chosen_each_bar_links_to_a_list_of_as_many_leads(leads, login_as):
+    """The broker's office filter rides along on every link: a bar's count is the linked list's."""
+    broker = login_as(leads["broker"])
+    downtown = leads["agent"].office_id
+    with clock.frozen_at(NOW):
+        page = broker.get(f"{PERIOD}&office={downtown}").get_data(as_text=True)
+        everyone = broker.get(PERIOD).get_data(as_text=True)
+    bars = re.findall(r'<a href="([^"]+)"[^>]*aria-label="Broker, Nov 19: (\d+) leads"', page)
+    assert bars and all(f"office={downtown}" in href for href, _count in bars)
+    [(href, count)] = bars
+    assert count == "3"  # Gus Seven of Westshore is not counted
+    assert 'aria-label="Broker, Nov 19: 4 leads"' in everyone and "office=" not in everyone.split("<svg", 1)[1]
+    listed = broker.get(html.unescape(href)).get_data(as_text=True)
+    assert f"{count} leads" in listed

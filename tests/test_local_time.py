@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm import clock
 from crm.extensions import db
 from crm.models import AppointmentOffer, LeadFlowRule, Office, OutboxMessage, ServiceZip
-from crm.services import alerts, api_keys, local_time
+from crm.services import alerts, api_keys, delivery, local_time
 from crm.services import contacts as contact_service
 
 from events_support import EventsApi, event
@@ -129,21 +129,23 @@ def test_a_lead_alert_email_is_in_the_recipients_zone(users, make_contact):
     users["agent"].time_zone = "America/Los_Angeles"
     contact = make_contact(users["agent"], "Ema", "Mail")
     lead = contact_service.record_lead(contact, "Showing Request", occurred_at=datetime(2026, 11, 21, 18, 2))
-    alerts.alert_new_lead(users["agent"], contact, lead, True)
+    alerts.alert_new_lead(users["agent"], contact.id, contact.name, lead.id, lead.inquiry_type)
     db.session.commit()
+    delivery.deliver_outbox()  # the worker renders the alert when it sends it
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "alert"))
     assert "Nov 21, 2026 10:02 AM PST" in message.body_text and "PST" in message.body_html
     assert "UTC" not in message.body_text
 
 
 def test_an_events_api_alert_is_in_the_owners_office_zone(app, users):
-    """The events write path reads the owner's zone in SQL: their own, else their office's."""
+    """The alert of an event is in its owner's zone: their own, else their office's."""
     users["agent"].office.time_zone = "America/Chicago"
     db.session.add(LeadFlowRule(position=1, zip="33602", assign_to_id=users["agent"].id))
     _key, plain = api_keys.create_key("site.example", rate_limit_per_minute=1_000)
     db.session.commit()
     answer = EventsApi(app, plain).post(event(occurredAt="2026-11-21T18:02:00Z"))
     assert answer.status_code == 201
+    delivery.deliver_outbox()
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "alert"))
     assert "Nov 21, 2026 12:02 PM CST" in message.body_text
 

@@ -54,3 +54,6 @@ def test_add_lead_and_manage_actions_offer_the_same_agents(login_as, users):
         assert ("Wes West" in page) is ("Wes West" in names[role]) and "Avery Agent" in page
     agent_page = login_as(users["agent"]).get("/contacts/new").get_data(as_text=True)
     assert "Alex Agent" in agent_page and "Avery Agent" not in agent_page
+    owners = {role: [name for _id, name in visibility.owner_choices(users[role])] for role in users}
+    assert owners["manager"] == names["manager"] and owners["concierge"] == names["concierge"]
+    assert owners["agent"] == []

@@ -164,3 +164,16 @@ def test_payload_has_no_private_notes(users, receiver, login_as):
     db.session.commit()
     delivery.deliver_outbox()
     assert "secret plan" not in json.dumps(receiver.verified(_only_subscription().secret))
+
+
+def test_delete_webhook_asks_first_with_and_without_javascript(users, receiver, login_as):
+    web, response = _subscribe(login_as, users["broker"], receiver.url, "lead.created")
+    detail = response.headers["Location"]
+    question = f"Delete the webhook to {receiver.url}? It gets no more events"
+    assert f'hx-confirm="{question}' in web.get(detail).get_data(as_text=True)
+    asked = web.post(f"{detail}/delete")  # a plain form post: the confirmation step, nothing deleted
+    assert asked.status_code == 200 and question in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 1
+    done = web.post(f"{detail}/delete", {"confirmed": "1"}, htmx=True)  # htmx after its confirm dialog
+    assert done.status_code == 200 and done.headers.get("HX-Redirect") == "/settings/webhooks"
+    assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0

@@ -1,16 +1,8 @@
-"""Small request helpers shared by the referral, concierge and settings screens."""
-from flask import abort, request
+"""Small request helpers shared by the referral and concierge screens."""
+from flask import abort
 from flask_login import current_user
 
 from crm.services import visibility
-
-MAX_PAGE = 100_000
-
-
-def page_number() -> int:
-    """`?page=` as a page number from 1; anything else is page 1."""
-    raw = request.args.get("page", "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
 
 
 def visible_contact_or_404(contact_id: int):

@@ -17,6 +17,8 @@ class OutboxMessage(Model):
     recipient: Mapped[str] = mapped_column(String(254))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    # A lead alert's lead: its body is rendered by the worker when it is sent (crm/services/alerts.py).
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)

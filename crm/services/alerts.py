@@ -9,14 +9,14 @@ import json
 from datetime import timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import exists, or_, select, true, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, insert, or_, select, true, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm import clock
 from crm.extensions import db
-from crm.models import Contact, Lead, User
+from crm.models import Contact, Lead, OutboxMessage, User
 from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
-from crm.services import masking, outbox
+from crm.services import display, masking, outbox
 from crm.wording import plural
 
 DIGEST_INTERVAL = timedelta(hours=1)
@@ -38,22 +38,18 @@ WHAT_THEY_DID = {
 }
 
 
-def contact_url(contact: Contact) -> str:
-    return f"{current_app.config['BASE_URL']}/contacts/{contact.id}"
-
-
-def _money(value) -> str:
-    return f"${value:,.0f}"
+def contact_url(contact_id: int) -> str:
+    return f"{current_app.config['BASE_URL']}/contacts/{contact_id}"
 
 
 def _property_line(lead: Lead) -> str | None:
-    address = ", ".join(part for part in (lead.property_street, lead.property_city,
-                                          " ".join(filter(None, (lead.property_state, lead.property_zip)))) if part)
+    address = display.address(lead.property_street, lead.property_city,
+                              " ".join(filter(None, (lead.property_state, lead.property_zip))))
     details = [address] if address else []
     if lead.mls_number:
         details.append(f"MLS {lead.mls_number}")
     if lead.price is not None:
-        details.append(_money(lead.price))
+        details.append(display.money(lead.price))
     if lead.property_type:
         details.append(lead.property_type)
     if lead.bedrooms is not None:
@@ -75,7 +71,8 @@ def search_summary(lead: Lead) -> str | None:
         parts.append("zip " + ", ".join(criteria["code"]))
     low, high = criteria.get("minPrice"), criteria.get("maxPrice")
     if low is not None or high is not None:
-        parts.append(f"{_money(low) if low is not None else 'any'} to {_money(high) if high is not None else 'any'}")
+        low_text, high_text = (display.money(price) if price is not None else "any" for price in (low, high))
+        parts.append(f"{low_text} to {high_text}")
     if criteria.get("minBedrooms") is not None:
         parts.append(f"{criteria['minBedrooms']:g}+ bedrooms")
     if criteria.get("minBathrooms") is not None:
@@ -95,16 +92,8 @@ def _contact_name(contact: Contact) -> str:
     return contact.name or "A consumer"
 
 
-def _immediate_alert(owner: User, contact: Contact, lead: Lead, can_see: bool) -> None:
-    context = dict(
-        owner=owner, contact=contact, lead=lead, name=_contact_name(contact), url=contact_url(contact),
-        what=WHAT_THEY_DID[lead.inquiry_type], details=lead_details(owner, contact, lead, can_see),
-        emails=masking.emails_for(owner, contact, can_see), phones=masking.phones_for(owner, contact, can_see),
-    )
-    subject = f"Lead alert: {context['name']} — {lead.inquiry_type}"
-    outbox.enqueue_email(owner.email, subject, render_template("emails/lead_alert.txt", **context),
-                         render_template("emails/lead_alert.html", **context),
-                         kind="alert", user=owner, contact_id=contact.id)
+def alert_subject(name: str, inquiry_type: str) -> str:
+    return f"Lead alert: {name or 'A consumer'} — {inquiry_type}"
 
 
 def _alerted(owner) -> bool:
@@ -116,12 +105,52 @@ def wants_digest(owner, inquiry_type: str) -> bool:
     return inquiry_type in DIGEST_INQUIRIES and _alerted(owner) and owner.digest_emails
 
 
-def alert_new_lead(owner, contact: Contact, lead: Lead, can_see: bool) -> None:
-    """The immediate alert, in the transaction that records the lead so it is written with it
-    (`can_see`: whether the owner may see the contact's phones and emails). Digest leads are
-    flagged by `wants_digest`; `Unsubscribed` marks the contact instead (by the caller)."""
-    if lead.inquiry_type in IMMEDIATE_INQUIRIES and _alerted(owner):
-        _immediate_alert(owner, contact, lead, can_see)
+QUEUE_ALERT = insert(OutboxMessage.__table__)
+
+
+def alert_new_lead(owner, contact_id: int, contact_name: str, lead_id: int, inquiry_type: str) -> None:
+    """The immediate alert, queued in the transaction that records the lead (one INSERT; the worker
+    renders its body when it sends it, `render_alert`). Digest leads are flagged by `wants_digest`;
+    `Unsubscribed` marks the contact instead (by the caller)."""
+    if inquiry_type in IMMEDIATE_INQUIRIES and _alerted(owner):
+        db.session.connection().execute(QUEUE_ALERT, dict(
+            channel="email", kind="alert", recipient=owner.email, user_id=owner.id, contact_id=contact_id,
+            lead_id=lead_id, subject=alert_subject(contact_name, inquiry_type)))
+
+
+def needs_rendering(message: OutboxMessage) -> bool:
+    return message.kind == "alert" and not message.body_text
+
+
+def render_alerts(messages: list[OutboxMessage]) -> None:
+    """Write queued alerts' bodies as each owner may read them now (SPEC §4.2: phones and emails
+    they may not see are `XXX`, in consumer text too), just before they are sent; their leads,
+    contacts and owners are read together."""
+    lead_ids = [message.lead_id for message in messages if message.lead_id is not None]
+    leads = {lead.id: lead for lead in db.session.scalars(
+        select(Lead).where(Lead.id.in_(lead_ids))
+        .options(joinedload(Lead.contact).selectinload(Contact.emails), joinedload(Lead.contact)
+                 .selectinload(Contact.phones)))}
+    owners = {owner.id: owner for owner in db.session.scalars(
+        select(User).where(User.id.in_({message.user_id for message in messages})))}
+    for message in messages:
+        _render_alert(message, leads.get(message.lead_id), owners.get(message.user_id))
+
+
+def _render_alert(message: OutboxMessage, lead: Lead | None, owner: User | None) -> None:
+    if lead is None or owner is None:
+        message.body_text = "The lead of this alert was deleted before the alert was sent."
+        return
+    contact = lead.contact
+    can_see = masking.can_see_contact_info(owner, contact)
+    context = dict(
+        owner=owner, contact=contact, lead=lead, name=_contact_name(contact), url=contact_url(contact.id),
+        what=WHAT_THEY_DID[lead.inquiry_type], details=lead_details(owner, contact, lead, can_see),
+        emails=masking.emails_for(owner, contact, can_see), phones=masking.phones_for(owner, contact, can_see),
+    )
+    message.subject = alert_subject(context["name"], lead.inquiry_type)
+    message.body_text = render_template("emails/lead_alert.txt", **context)
+    message.body_html = render_template("emails/lead_alert.html", **context)
 
 
 PENDING = Lead.digest_pending == true()  # `= true` can use the index; `IS true` cannot on PostgreSQL
@@ -167,7 +196,7 @@ def _digest_email(owner: User, pending: list[tuple[int, int]]) -> None:
              .options(selectinload(Contact.emails), selectinload(Contact.phones)))
     groups: dict[int, dict] = {}
     for lead, contact, can_see in db.session.execute(query):
-        group = groups.setdefault(contact.id, dict(name=_contact_name(contact), url=contact_url(contact), leads=[]))
+        group = groups.setdefault(contact.id, dict(name=_contact_name(contact), url=contact_url(contact.id), leads=[]))
         group["leads"].append(dict(lead=lead, what=WHAT_THEY_DID[lead.inquiry_type],
                                    details=lead_details(owner, contact, lead, bool(can_see))))
     contact_count = len({contact_id for _lead_id, contact_id in pending})

@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, User
-from crm.services import action_plans, activity, masking, paging, visibility, webhooks
+from crm.services import action_plans, activity, display, masking, paging, visibility, webhooks
 
 
 def phone_digits(value: str) -> str:
@@ -144,12 +144,6 @@ def leads_page(contact: Contact, before_id: int | None = None) -> tuple[list[Lea
 
 
 
-def _display(value) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return "—" if value in (None, "") else str(value)
-
-
 def update_fields(contact: Contact, actor: User, changes: dict, labels: dict[str, str]) -> list[str]:
     """Apply edited fields; log each real change as "Label: old → new". Returns those lines."""
     lines = []
@@ -158,7 +152,7 @@ def update_fields(contact: Contact, actor: User, changes: dict, labels: dict[str
         old = getattr(contact, name)
         if old != new:
             setattr(contact, name, new)
-            lines.append(f"{labels[name]}: {_display(old)} → {_display(new)}")
+            lines.append(f"{labels[name]}: {display.field_value(old)} → {display.field_value(new)}")
     if lines:
         refresh_search_text(contact)
         activity.log(contact, actor, "Edited", "; ".join(lines))

@@ -19,21 +19,22 @@ import json
 import smtplib
 import ssl
 import urllib.request
+from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, update
 
 from crm import clock
 from crm.extensions import db
 from crm.models import OutboxMessage, User
 from crm.models.values import OutboxStatus
-from crm.services import outbox, webhooks
+from crm.services import alerts, outbox, paging, webhooks
 
 RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -44,8 +45,9 @@ MAX_BATCHES_PER_PASS = 50
 SMTP_TIMEOUT = 30
 SMS_TIMEOUT = 10
 # How long a claimed message stays ours: one send (a connect and a send, each within the timeout)
-# and a margin. The lease is renewed before each message of a batch, so a batch may take longer.
-LEASE = timedelta(seconds=2 * SMTP_TIMEOUT + 30)
+# and a margin. A batch is leased again whenever less than one send is left, so it may take longer.
+ONE_SEND = timedelta(seconds=2 * SMTP_TIMEOUT)
+LEASE = ONE_SEND + timedelta(seconds=30)
 
 
 class DeliveryError(Exception):
@@ -86,37 +88,62 @@ def claim_batch(limit: int = BATCH_SIZE) -> list[int]:
     return sorted(claimed)
 
 
-def _finish(message: OutboxMessage, **values) -> None:
-    """Record the outcome unless our lease ran out and another worker took the message over."""
-    db.session.execute(update(OutboxMessage)
-                       .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING,
-                              OutboxMessage.locked_until == message.locked_until)
-                       .values(locked_until=None, **values).execution_options(synchronize_session=False))
-    db.session.commit()
+@dataclass
+class Outcome:
+    """How one attempt went, recorded with the rest of its batch."""
+    message: OutboxMessage
+    channel: str
+    status: OutboxStatus
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
-def _renew_lease(message: OutboxMessage) -> bool:
-    """Before each send of a batch: the lease covers this send; False if another worker took it over."""
-    renewed_until = clock.now() + LEASE
-    renewed = cast(CursorResult, db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING,
-               OutboxMessage.locked_until == message.locked_until)
-        .values(locked_until=renewed_until).execution_options(synchronize_session=False)))
-    db.session.commit()
-    if renewed.rowcount != 1:
-        return False
-    message.locked_until = renewed_until
-    return True
-
-
-def _record_failure(message: OutboxMessage, error: str) -> None:
+def _failure(message: OutboxMessage, error: str) -> Outcome:
     """Retry with backoff until the message has waited KEEP_TRYING, then `failed`."""
     now = clock.now()
     if now - message.created_at >= KEEP_TRYING:
-        _finish(message, status=OutboxStatus.FAILED, last_error=error)
-    else:
-        _finish(message, status=OutboxStatus.QUEUED, last_error=error, next_attempt_at=now + backoff(message.attempts))
+        return Outcome(message, message.channel, OutboxStatus.FAILED, last_error=error)
+    return Outcome(message, message.channel, OutboxStatus.QUEUED, last_error=error,
+                   next_attempt_at=now + backoff(message.attempts))
+
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+_RECORD_OUTCOME = (
+    update(OUTBOX)
+    .where(OutboxMessage.id == bindparam("message_id"), OutboxMessage.status == OutboxStatus.SENDING,
+           OutboxMessage.locked_until == bindparam("lease"))
+    .values(status=bindparam("new_status"), last_error=bindparam("new_last_error"),
+            sent_at=bindparam("new_sent_at"), next_attempt_at=bindparam("new_next_attempt_at"), locked_until=None))
+
+
+def _record(outcomes: list[Outcome]) -> None:
+    """The outcomes of a batch in one commit, each unless our lease ran out and another worker took
+    the message over."""
+    if outcomes:
+        db.session.connection().execute(_RECORD_OUTCOME, [dict(
+            message_id=outcome.message.id, lease=outcome.message.locked_until, new_status=outcome.status,
+            new_last_error=outcome.last_error, new_sent_at=outcome.sent_at,
+            new_next_attempt_at=outcome.next_attempt_at or outcome.message.next_attempt_at) for outcome in outcomes])
+    db.session.commit()
+
+
+def _renew_leases(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """A batch still unsent when its lease runs short gets a new one; those another worker took
+    over are dropped."""
+    renewed_until = clock.now() + LEASE
+    kept = []
+    for message in messages:
+        renewed = cast(CursorResult, db.session.connection().execute(
+            update(OUTBOX)
+            .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING,
+                   OutboxMessage.locked_until == message.locked_until)
+            .values(locked_until=renewed_until)))
+        if renewed.rowcount == 1:
+            message.locked_until = renewed_until
+            kept.append(message)
+    db.session.commit()
+    return kept
 
 
 def _single_line(value: str) -> str:
@@ -233,24 +260,53 @@ def _transport(message: OutboxMessage, smtp: SmtpSender | None):
     return (lambda: smtp.send(build_email(message))) if smtp is not None else None
 
 
-def _send_one(message: OutboxMessage, smtp: SmtpSender | None) -> bool:
-    """Send one claimed message; True when it went out (or was logged for want of a server)."""
+def _attempt(message: OutboxMessage, smtp: SmtpSender | None) -> Outcome:
+    """Send one claimed message (or log it for want of an endpoint) and say how it went."""
     send = _transport(message, smtp)
     if send is None:
         _print_to_console(message)
-        _finish(message, status=OutboxStatus.LOGGED, last_error=None, sent_at=clock.now())
-        return True
-    if not _renew_lease(message):
-        return False
+        return Outcome(message, message.channel, OutboxStatus.LOGGED, sent_at=clock.now())
     try:
         send()
     except Exception as error:  # any failure of one message is recorded on it and retried later
         current_app.logger.warning("outbox #%s to %s failed (attempt %s): %s", message.id, message.recipient,
                                    message.attempts, error)
-        _record_failure(message, f"{type(error).__name__}: {error}"[:2000])
-        return False
-    _finish(message, status=OutboxStatus.SENT, last_error=None, sent_at=clock.now())
-    return True
+        return _failure(message, f"{type(error).__name__}: {error}"[:2000])
+    return Outcome(message, message.channel, OutboxStatus.SENT, sent_at=clock.now())
+
+
+def _lease_short(message: OutboxMessage) -> bool:
+    """Whether the lease might run out during one more send."""
+    return message.locked_until is None or clock.now() + ONE_SEND >= message.locked_until
+
+
+def _claimed_messages(ids: list[int]) -> list[OutboxMessage]:
+    """The claimed rows, with lead alerts rendered now (stored with them in one commit first)."""
+    query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    messages = list(db.session.scalars(query))
+    to_render = [message for message in messages if alerts.needs_rendering(message)]
+    if to_render:
+        alerts.render_alerts(to_render)
+        db.session.commit()
+        messages = list(db.session.scalars(query))  # one read instead of one per expired row
+    return messages
+
+
+def _send_batch(messages: list[OutboxMessage], smtp: SmtpSender | None) -> list[Outcome]:
+    """Send a claimed batch over the pass's one SMTP connection; the outcomes are committed together
+    at the end, or sooner when the lease runs short (then the rest is leased again)."""
+    recorded: list[Outcome] = []
+    outcomes: list[Outcome] = []
+    pending = deque(messages)
+    while pending:
+        if _lease_short(pending[0]):
+            _record(outcomes)
+            recorded, outcomes = recorded + outcomes, []
+            pending = deque(_renew_leases(list(pending)))
+            continue
+        outcomes.append(_attempt(pending.popleft(), smtp))
+    _record(outcomes)
+    return recorded + outcomes
 
 
 def failed_count() -> int:
@@ -296,11 +352,10 @@ def deliver_outbox(batch_size: int = BATCH_SIZE) -> int:
             ids = claim_batch(batch_size)
             if not ids:
                 break
-            for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                              .order_by(OutboxMessage.id)).all():
-                sent = _send_one(message, smtp)
-                mail_works = mail_works or (sent and message.channel == "email")
-                handled += 1
+            outcomes = _send_batch(_claimed_messages(ids), smtp)
+            mail_works = mail_works or any(outcome.status == OutboxStatus.SENT and outcome.channel == "email"
+                                           for outcome in outcomes)
+            handled += len(ids)
     finally:
         if smtp is not None:
             smtp.close()
@@ -322,5 +377,4 @@ def log_page(status: str | None, page: int, page_size: int) -> tuple[list[Outbox
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status:
         query = query.where(OutboxMessage.status == status)
-    rows = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size + 1)))
-    return rows[:page_size], len(rows) > page_size
+    return paging.offset_page(query, page, page_size)

@@ -67,9 +67,12 @@ class EventData:
 
 @dataclass
 class EventResult:
-    """The stored event; `contact` and `lead` are detached copies (not in the session)."""
-    contact: Contact
-    lead: Lead
+    """The stored event: its contact's id and name, its lead, who owns it."""
+    contact_id: int
+    first_name: str
+    last_name: str
+    lead_id: int
+    inquiry_type: str
     created: bool
     owner: "routing.Agent | None"
 
@@ -422,7 +425,6 @@ def _lookup():
     return (select(Contact.id, Contact.first_name, Contact.last_name, Contact.created_by_id, Contact.lead_type,
                    Contact.street, Contact.city, Contact.zip, Contact.arrival_zip, Contact.search_text,
                    _aggregated(ContactEmail.value, ContactEmail.contact_id).label("emails"),
-                   _aggregated(ContactPhone.value, ContactPhone.contact_id).label("phones"),
                    _aggregated(ContactPhone.digits, ContactPhone.contact_id).label("digits"),
                    *_agent_columns(OWNER, "owner_", Contact.arrival_zip),
                    LeadFlowRule.id.label("rule_id"), LeadFlowRule.source.label("rule_source"),
@@ -585,16 +587,6 @@ def _new_channels(person: PersonData, found) -> tuple[list[str], list[str]]:
     return emails, phones
 
 
-def _as_contact(contact_id: int, row: dict, emails: list[str], phones: list[str]) -> Contact:
-    """A detached Contact to render the alert and the answer from (never added to the session)."""
-    contact = Contact(id=contact_id, first_name=row["first_name"], last_name=row["last_name"], zip=row["zip"],
-                      arrival_zip=row["arrival_zip"],
-                      created_by_id=row["created_by_id"], lead_type=row["lead_type"])
-    contact.emails = [ContactEmail(value=email) for email in emails]
-    contact.phones = [ContactPhone(value=phone, digits=contacts.phone_digits(phone)) for phone in phones]
-    return contact
-
-
 def _emit_webhooks(contact_id: int, lead_id: int, created: bool) -> None:
     """Webhooks read the whole stored contact and lead (only when a subscription exists)."""
     contact, lead = db.session.get(Contact, contact_id), db.session.get(Lead, lead_id)
@@ -618,11 +610,10 @@ def _log(contact_id: int, lead_id: int, decision: routing.Decision, created: boo
 
 @dataclass
 class _Stored:
-    """The contact as the event left it: its id, the columns the alert reads, its emails and phones."""
+    """The contact as the event left it: its id and name."""
     contact_id: int
-    row: dict
-    emails: list[str]
-    phones: list[str]
+    first_name: str
+    last_name: str
     copies_changed: bool = False  # a field its leads copy changed (lead_rows.WATCHED_ATTRIBUTES)
 
 
@@ -632,18 +623,15 @@ def _create_contact(event: EventData, found, agent: routing.Agent | None, now: d
     _insert_channels(contact_id, event.person.emails, event.person.phones)
     if found.plan_id is not None:
         action_plans.copy_plan_tasks(contact_id, found.plan_id, now)
-    return _Stored(contact_id, dict(row, created_by_id=None, lead_type="Active"), event.person.emails,
-                   event.person.phones)
+    return _Stored(contact_id, row["first_name"], row["last_name"])
 
 
 def _merge_into_contact(event: EventData, found, decision: routing.Decision) -> _Stored:
     agent = decision.agent
     changes = _merge_values(event, found, decision, agent is not None and agent.id != found.owner_id)
     _update_contact(found.id, event, changes)
-    new_emails, new_phones = _new_channels(event.person, found)
-    _insert_channels(found.id, new_emails, new_phones)
-    row = dict(found._mapping, **{key: changes[key] for key in ("first_name", "last_name") if key in changes})
-    return _Stored(found.id, row, _split(found.emails) + new_emails, _split(found.phones) + new_phones,
+    _insert_channels(found.id, *_new_channels(event.person, found))
+    return _Stored(found.id, changes.get("first_name", found.first_name), changes.get("last_name", found.last_name),
                    copies_changed=not changes.keys().isdisjoint(lead_rows.WATCHED_ATTRIBUTES))
 
 
@@ -660,11 +648,10 @@ def record_event(event: EventData) -> EventResult:
     lead_id = db.session.connection().execute(_insert_lead(tuple(lead_row)), lead_row).scalar_one()
     if stored.copies_changed:
         lead_rows.sync(db.session.connection(), [stored.contact_id])  # its other leads carry the new owner or name
-    contact = _as_contact(stored.contact_id, stored.row, stored.emails, stored.phones)
-    lead = Lead(id=lead_id, **lead_row)
     _log(stored.contact_id, lead_id, decision, created, found.plan_name if created else None, event.inquiry_type)
-    can_see = agent is not None and masking.can_see_contact_info(agent, contact, agent.sponsors_zip)
-    alerts.alert_new_lead(agent, contact, lead, can_see)
+    name = f"{stored.first_name} {stored.last_name}".strip()
+    alerts.alert_new_lead(agent, stored.contact_id, name, lead_id, event.inquiry_type)
     if found.webhooks_wanted:
         _emit_webhooks(stored.contact_id, lead_id, created)
-    return EventResult(contact=contact, lead=lead, created=created, owner=agent)
+    return EventResult(contact_id=stored.contact_id, first_name=stored.first_name, last_name=stored.last_name,
+                       lead_id=lead_id, inquiry_type=event.inquiry_type, created=created, owner=agent)

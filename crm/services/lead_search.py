@@ -18,7 +18,7 @@ from crm import clock, fulltext, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, Office, User
 from crm.models import values as v
-from crm.services import action_plans, lead_rows, local_time, masking, settings, visibility
+from crm.services import action_plans, lead_rows, local_time, masking, paging, settings, visibility
 from crm.services.contacts import phone_digits
 
 # URL name -> (label, contact column, lead copy, allowed values or None for the broker's own list)
@@ -109,8 +109,7 @@ class LeadFilters:
         direction = args.get("dir", first_direction(filters.sort))
         filters.direction = direction if direction in ("asc", "desc") else first_direction(filters.sort)
         filters.group = args.get("group") == GROUP_BY_CONTACT
-        page = args.get("page", "1")
-        filters.page = min(int(page), 100_000) if page.isdigit() and int(page) >= 1 else 1
+        filters.page = paging.page_number(args)
         filters.after = _parse_cursor(args.get("after"))
         return filters
 

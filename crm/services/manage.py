@@ -79,7 +79,7 @@ class ManageError(FieldError):
 
 def role_mode(viewer: User, action: ManageAction) -> str | None:
     """"direct", "request" or None for the viewer's role, before looking at a particular contact."""
-    if viewer.role in settings.get(action.setting):
+    if policy.granted(viewer, settings.get(action.setting)):
         return "direct"
     if action.requestable and policy.is_agent(viewer):
         return "request"

@@ -83,13 +83,6 @@ def phones_for(viewer: User, contact: Contact, unmasked: bool | None = None) -> 
     return values if _unmasked(viewer, contact, unmasked) else [MASK for _ in values]
 
 
-def mask_value(viewer: User, contact: Contact, value: str | None) -> str | None:
-    """Any other copy of a phone or email (a lead's message header, a loan officer's email)."""
-    if value is None or can_see_contact_info(viewer, contact):
-        return value
-    return MASK
-
-
 def _digits_pattern(digits: str) -> str:
     return _SEPARATOR.join(digits)
 

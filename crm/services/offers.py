@@ -22,7 +22,18 @@ from crm import clock, policy
 from crm.extensions import db
 from crm.models import AppointmentOffer, Contact, Lead, OfferRecipient, ServiceZip, User, ZipSponsorship
 from crm.models.values import OfferStatus, RecipientStatus
-from crm.services import activity, local_time, masking, outbox, referrals, requests, settings, visibility, webhooks
+from crm.services import (
+    activity,
+    display,
+    local_time,
+    masking,
+    outbox,
+    referrals,
+    requests,
+    settings,
+    visibility,
+    webhooks,
+)
 from crm.services.errors import FieldError
 from crm.wording import plural
 
@@ -168,7 +179,7 @@ def _send_offer(offer: AppointmentOffer, recipient: OfferRecipient, window: time
     link = f"{current_app.config['BASE_URL']}/offers/{offer.id}"
     minutes = int(window.total_seconds() // 60)
     zone = local_time.zone_of(agent)
-    place = ", ".join(part for part in (contact.street, contact.city, contact.zip) if part)
+    place = display.address(contact.street, contact.city, contact.zip)
     if offer.appointment_at:
         when = local_time.display(offer.appointment_at, zone)
         what, subject = f"An appointment on {when}", f"Appointment offer: {contact.name} ({when})"

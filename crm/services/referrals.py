@@ -13,7 +13,7 @@ from crm import clock, policy
 from crm.extensions import db
 from crm.models import Contact, Note, User
 from crm.models.values import LEAD_STATUSES, REFERRAL_STATUSES, REFERRAL_TABS
-from crm.services import activity, contacts, lead_search, masking, visibility, webhooks
+from crm.services import activity, contacts, lead_search, masking, paging, visibility, webhooks
 from crm.services.errors import FieldError
 
 TABS = tuple(REFERRAL_TABS)
@@ -98,8 +98,8 @@ def _rows(query: Select, viewer: User) -> list[ReferralRow]:
 
 
 def _page(viewer: User, query: Select, tab: str | None, page: int, page_size: int) -> ReferralPage:
-    rows = _rows(query.limit(page_size + 1).offset((page - 1) * page_size), viewer)
-    return ReferralPage(tab=tab, rows=rows[:page_size], page=page, has_next=len(rows) > page_size)
+    rows, has_next = paging.offset_page(query, page, page_size, lambda page_query: _rows(page_query, viewer))
+    return ReferralPage(tab=tab, rows=rows, page=page, has_next=has_next)
 
 
 def list_tab(viewer: User, tab: str, page: int, page_size: int) -> ReferralPage:

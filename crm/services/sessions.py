@@ -3,6 +3,7 @@
 A session cookie carries the user's `session_version`; raising the version ends every session
 signed in before. Failed sign-ins are rows in the database, so every process counts the same.
 """
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -75,6 +76,24 @@ def retry_after(email: str, address: str) -> datetime | None:
 def record_failure(email: str, address: str) -> None:
     db.session.execute(delete(SignInFailure).where(SignInFailure.failed_at <= clock.now() - FAILURE_WINDOW))
     db.session.add(SignInFailure(email=_email_key(email), address=address[:64], failed_at=clock.now()))
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A sign-in attempt: the user, or None (wrong email or password, or `blocked_until` is set)."""
+    user: User | None = None
+    blocked_until: datetime | None = None
+
+
+def sign_in(email: str, password: str, address: str) -> SignIn:
+    """Refused while the email or the address is blocked; a wrong password counts as a failure."""
+    blocked_until = retry_after(email, address)
+    if blocked_until:
+        return SignIn(blocked_until=blocked_until)
+    user = authenticate(email, password)
+    if user is None:
+        record_failure(email, address)
+    return SignIn(user=user)
 
 
 def seconds_until(moment: datetime) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select
 from crm import policy
 from crm.extensions import db
 from crm.models import ServiceZip, User, ZipSponsorship
-from crm.services import activity
+from crm.services import activity, paging
 from crm.services.errors import FieldError
 from crm.validation import is_phone
 
@@ -54,9 +54,7 @@ def territories(name_filter: str, page: int, page_size: int) -> tuple[list[Terri
     if name_filter:
         pattern = f"%{name_filter.lower()}%"
         query = query.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
-    agents = list(db.session.scalars(query.order_by(User.name, User.id)
-                                      .limit(page_size + 1).offset((page - 1) * page_size)))
-    has_next, agents = len(agents) > page_size, agents[:page_size]
+    agents, has_next = paging.offset_page(query.order_by(User.name, User.id), page, page_size)
     agent_ids = [agent.id for agent in agents]
     served, sponsored = _zips_by_agent(ServiceZip, agent_ids), _zips_by_agent(ZipSponsorship, agent_ids)
     return [Territory(agent, served[agent.id], sponsored[agent.id]) for agent in agents], has_next

@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, delete, func, select
 from crm import clock
 from crm.extensions import db
 from crm.models import Contact, User
-from crm.services import activity, offers, requests
+from crm.services import activity, offers, paging, requests
 from crm.services.errors import FieldError
 
 KEEP_DAYS = 30
@@ -41,17 +41,17 @@ def _cutoff() -> datetime:
     return clock.now() - timedelta(days=KEEP_DAYS)
 
 
-def trashed(page: int = 1, page_size: int = 50) -> tuple[list[TrashedContact], int]:
-    """Restorable contacts, most recently deleted first, and their total."""
+def trashed(page: int = 1, page_size: int = 50) -> tuple[list[TrashedContact], bool, int]:
+    """A page of restorable contacts, most recently deleted first; whether more follow; their total."""
     restorable = Contact.deleted_at.is_not(None) & (Contact.deleted_at >= _cutoff())
     total = db.session.execute(select(func.count(Contact.id)).where(restorable)).scalar_one()
     query = (select(Contact, User.name).outerjoin(User, User.id == Contact.deleted_by_id).where(restorable)
-             .order_by(Contact.deleted_at.desc(), Contact.id.desc())
-             .limit(page_size).offset((page - 1) * page_size))
+             .order_by(Contact.deleted_at.desc(), Contact.id.desc()))
+    found, has_next = paging.offset_page(query, page, page_size, paging.rows)
     # every row is restorable, so deleted_at is set
     rows = [TrashedContact(contact, deleted_by, cast(datetime, contact.deleted_at) + timedelta(days=KEEP_DAYS))
-            for contact, deleted_by in db.session.execute(query)]
-    return rows, total
+            for contact, deleted_by in found]
+    return rows, has_next, total
 
 
 def restore(contact_id: int, actor: User) -> Contact:

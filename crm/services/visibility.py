@@ -65,7 +65,8 @@ def archived_lead_condition(viewer: User) -> ColumnElement[bool]:
     return Lead.owner_id == viewer.id if policy.is_agent(viewer) else true()
 
 
-def _assignable_condition(viewer: User) -> ColumnElement[bool]:
+def _in_reach(viewer: User) -> ColumnElement[bool]:
+    """Users of every office for those who see every office, of their own office for the others."""
     if policy.sees_every_office(viewer):
         return true()
     return User.office_id.is_(None) if viewer.office_id is None else User.office_id == viewer.office_id
@@ -75,8 +76,15 @@ def assignable_agents(viewer: User) -> list[User]:
     """The active agents the viewer may give a contact to (Add Lead, Hand Off, Share), by name: any
     agent for those who see every office, those of their own office for the others."""
     return list(db.session.scalars(
-        select(User).where(User.is_agent, User.is_active_user.is_(True), _assignable_condition(viewer))
-        .order_by(User.name)))
+        select(User).where(User.is_agent, User.is_active_user.is_(True), _in_reach(viewer)).order_by(User.name)))
+
+
+def owner_choices(viewer: User) -> list[tuple[int, str]]:
+    """Leads' Owner filter, for managers and up: the agents (active or not) whose contacts they see."""
+    if policy.is_agent(viewer):
+        return []
+    query = select(User.id, User.name).where(User.is_agent, _in_reach(viewer)).order_by(User.name)
+    return [(agent_id, name) for agent_id, name in db.session.execute(query)]
 
 
 def may_assign_to(viewer: User, agent: User) -> bool:

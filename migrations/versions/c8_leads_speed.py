@@ -1,13 +1,13 @@
 """Leads speed: a stored priority rank, and an index per sort and filter column for each visibility
 
 Revision ID: c8_leads_speed
-Revises: b2_trust
+Revises: c13_dashboard_rollups
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "c8_leads_speed"
-down_revision = "b2_trust"
+down_revision = "c13_dashboard_rollups"
 branch_labels = None
 depends_on = None
 

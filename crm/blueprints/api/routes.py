@@ -3,7 +3,7 @@ stores nothing (only the key's request count, which has to outlive the request).
 import json
 
 from flask import Response, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from crm import clock
@@ -18,6 +18,7 @@ from crm.validation import event_input_errors
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
 JSON = "application/json"
+STORE_ANSWER = insert(IdempotencyRecord.__table__)
 
 
 def _json(body: dict, status: int, headers: dict | None = None) -> Response:
@@ -57,11 +58,11 @@ def _stored_answer(api_key_id: int, key: str) -> Response | None:
 
 
 def _person(result: events.EventResult) -> dict:
-    contact, owner = result.contact, result.owner
-    return {"id": contact.id, "firstName": contact.first_name, "lastName": contact.last_name,
-            "leadId": result.lead.id, "type": result.lead.inquiry_type, "created": result.created,
+    owner = result.owner
+    return {"id": result.contact_id, "firstName": result.first_name, "lastName": result.last_name,
+            "leadId": result.lead_id, "type": result.inquiry_type, "created": result.created,
             "assignedUserId": owner.id if owner else None, "assignedTo": owner.name if owner else None,
-            "url": alerts.contact_url(contact)}
+            "url": alerts.contact_url(result.contact_id)}
 
 
 def _idempotency_key() -> str | None:
@@ -79,8 +80,8 @@ def _store(event: events.EventData, api_key_id: int, idempotency_key: str | None
         result = events.record_event(event)
         status, body = (201 if result.created else 200), json.dumps(_person(result))
         if idempotency_key:
-            db.session.add(IdempotencyRecord(api_key_id=api_key_id, key=idempotency_key,
-                                             status_code=status, response_body=body))
+            db.session.connection().execute(STORE_ANSWER, dict(api_key_id=api_key_id, key=idempotency_key,
+                                                               status_code=status, response_body=body))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -9,10 +9,6 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
-class ButtonForm(FlaskForm):
-    """An empty form: a CSRF token for buttons that post."""
-
-
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("Email", [InputRequired("Enter your email."), Length(max=254)])
 

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm import hx
 from crm.blueprints.auth import bp
-from crm.blueprints.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from crm.blueprints.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from crm.extensions import db, login_manager
 from crm.models import User
 from crm.safe_redirect import safe_path
@@ -32,33 +32,28 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        address = request.remote_addr or ""
-        blocked_until = sessions.retry_after(form.email.data, address)
-        if blocked_until:
-            flash(f"Too many failed sign-ins. Try again after {datetime_display(blocked_until)}.", "error")
-            response = make_response(render_template("auth/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(sessions.seconds_until(blocked_until))
-            return response
-        user = sessions.authenticate(form.email.data, form.password.data)
-        if user:
-            _start_session(user)
-            return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
-        sessions.record_failure(form.email.data, address)
-        db.session.commit()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    attempt = sessions.sign_in(form.email.data, form.password.data, request.remote_addr or "")
+    if attempt.blocked_until:
+        flash(f"Too many failed sign-ins. Try again after {datetime_display(attempt.blocked_until)}.", "error")
+        response = make_response(render_template("auth/login.html", form=form), 429)
+        response.headers["Retry-After"] = str(sessions.seconds_until(attempt.blocked_until))
+        return response
+    if attempt.user is None:
+        db.session.commit()  # the failure counts
         flash("Wrong email or password.", "error")
         return render_template("auth/login.html", form=form), 401
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    _start_session(attempt.user)
+    return redirect(safe_path(request.args.get("next")) or url_for("contacts.index"))
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    if ButtonForm().validate_on_submit():
-        sessions.end_sessions(current_user)
-        db.session.commit()
-        logout_user()
+    sessions.end_sessions(current_user)
+    db.session.commit()
+    logout_user()
     return redirect(url_for("auth.login"))
 
 

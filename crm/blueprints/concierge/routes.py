@@ -10,10 +10,10 @@ from crm import clock, hx, policy
 from crm.blueprints.concierge import bp
 from crm.blueprints.concierge.forms import ConvertForm
 from crm.blueprints.guards import roles_required
-from crm.blueprints.lookups import page_number, visible_contact_or_404
+from crm.blueprints.lookups import visible_contact_or_404
 from crm.extensions import db
 from crm.models.values import LEAD_STATUSES, OfferStatus, RecipientStatus
-from crm.services import activity, local_time, offers, referrals
+from crm.services import activity, local_time, offers, paging, referrals
 from crm.wording import plural
 
 
@@ -27,7 +27,8 @@ def staff_only():
 
 def _queue_context(notice: hx.Notice | None = None) -> dict:
     keyword = (request.values.get("keyword") or "").strip()[:100]
-    return dict(raw=referrals.raw_leads(current_user, page_number(), current_app.config["PAGE_SIZE"], keyword),
+    page = paging.page_number(request.args)
+    return dict(raw=referrals.raw_leads(current_user, page, current_app.config["PAGE_SIZE"], keyword),
                 keyword=keyword, count_cap=referrals.COUNT_CAP,
                 open_offers=offers.open_offers(current_user), unclaimed=offers.unclaimed_offers(current_user),
                 lead_statuses=LEAD_STATUSES, now=clock.now(), time_left=offers.time_left, notice=notice)

@@ -48,45 +48,42 @@ ZIP = Regexp(r"^\d{5}(-\d{4})?$", message="Enter a 5-digit zip code.")
 STATE = Regexp(r"^[A-Za-z]{2}$", message="Enter a 2-letter state.")
 
 
-def contact_field(name: str):
-    """The form field for one editable contact attribute (choices read from settings)."""
-    fields = {
-        "first_name": lambda: StringField("First Name", [DataRequired(), fits(Contact.first_name)],
-                                          filters=[clean_name]),
-        "last_name": lambda: StringField("Last Name", [Optional(), fits(Contact.last_name)], filters=[clean_name]),
-        "street": lambda: StringField("Street", [Optional(), fits(Contact.street)], filters=[clean_name]),
-        "city": lambda: StringField("City", [Optional(), fits(Contact.city)], filters=[clean_name]),
-        "state": lambda: StringField("State", [Optional(), STATE]),
-        "zip": lambda: StringField("Zip", [Optional(), ZIP]),
-        "emails": lambda: TextAreaField("Emails", [_valid_email_lines]),
-        "phones": lambda: TextAreaField("Phones", [_valid_phone_lines]),
-        "contact_status": lambda: SelectField("Contact Status", choices=_choices(v.CONTACT_STATUSES)),
-        "contact_type": lambda: SelectField("Contact Type", choices=_choices(v.CONTACT_TYPES)),
-        "contact_source": lambda: SelectField("Contact Source", choices=_choices(settings.get("contact_sources"))),
-        "business_source": lambda: SelectField(
-            "Business Source", choices=_choices(settings.get("business_sources"), blank="—")),
-        "priority": lambda: SelectField("Priority", choices=_choices(v.PRIORITIES, blank="—")),
-        "interest_level": lambda: SelectField(
-            "Interest Level", coerce=int, choices=[(i, f"{i} stars") for i in v.INTEREST_LEVELS]),
-        "time_frame": lambda: SelectField("Time Frame", choices=_choices(v.TIME_FRAMES)),
-        "lead_status": lambda: SelectField("Lead Status", choices=_choices(v.LEAD_STATUSES)),
-        "buy_sell_rent": lambda: SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—")),
-        "financing": lambda: SelectField("Financing", choices=_choices(v.FINANCING, blank="—")),
-        "prequalified": lambda: BooleanField("Prequalified"),
-        "lender_name": lambda: StringField("Lender Name", [Optional(), fits(Contact.lender_name)],
-                                           filters=[clean_name]),
-        "loan_officer_name": lambda: StringField("Loan Officer Name", [Optional(), fits(Contact.loan_officer_name)],
-                                                filters=[clean_name]),
-        "loan_officer_email": lambda: StringField("Loan Officer Email", [Optional(), _valid_email]),
-        "is_referral": lambda: BooleanField("Referral"),
-        "referral_source": lambda: StringField("Referral Source", [Optional(), fits(Contact.referral_source)],
-                                            filters=[clean_name]),
-    }
-    return fields[name]()
+# The form field of each editable contact attribute; Contact Source and Business Source read their
+# choices from settings each time a form is built.
+CONTACT_FIELDS = {
+    "first_name": StringField("First Name", [DataRequired(), fits(Contact.first_name)], filters=[clean_name]),
+    "last_name": StringField("Last Name", [Optional(), fits(Contact.last_name)], filters=[clean_name]),
+    "street": StringField("Street", [Optional(), fits(Contact.street)], filters=[clean_name]),
+    "city": StringField("City", [Optional(), fits(Contact.city)], filters=[clean_name]),
+    "state": StringField("State", [Optional(), STATE]),
+    "zip": StringField("Zip", [Optional(), ZIP]),
+    "emails": TextAreaField("Emails", [_valid_email_lines]),
+    "phones": TextAreaField("Phones", [_valid_phone_lines]),
+    "contact_status": SelectField("Contact Status", choices=_choices(v.CONTACT_STATUSES)),
+    "contact_type": SelectField("Contact Type", choices=_choices(v.CONTACT_TYPES)),
+    "contact_source": SelectField("Contact Source", choices=lambda: _choices(settings.get("contact_sources"))),
+    "business_source": SelectField(
+        "Business Source", choices=lambda: _choices(settings.get("business_sources"), blank="—")),
+    "priority": SelectField("Priority", choices=_choices(v.PRIORITIES, blank="—")),
+    "interest_level": SelectField(
+        "Interest Level", coerce=int, choices=[(i, f"{i} stars") for i in v.INTEREST_LEVELS]),
+    "time_frame": SelectField("Time Frame", choices=_choices(v.TIME_FRAMES)),
+    "lead_status": SelectField("Lead Status", choices=_choices(v.LEAD_STATUSES)),
+    "buy_sell_rent": SelectField("Buy/Sell/Rent", choices=_choices(v.BUY_SELL_RENT, blank="—")),
+    "financing": SelectField("Financing", choices=_choices(v.FINANCING, blank="—")),
+    "prequalified": BooleanField("Prequalified"),
+    "lender_name": StringField("Lender Name", [Optional(), fits(Contact.lender_name)], filters=[clean_name]),
+    "loan_officer_name": StringField("Loan Officer Name", [Optional(), fits(Contact.loan_officer_name)],
+                                     filters=[clean_name]),
+    "loan_officer_email": StringField("Loan Officer Email", [Optional(), _valid_email]),
+    "is_referral": BooleanField("Referral"),
+    "referral_source": StringField("Referral Source", [Optional(), fits(Contact.referral_source)],
+                                   filters=[clean_name]),
+}
 
 
 def section_form(field_names: list[str], **kwargs) -> FlaskForm:
-    fields = {name: contact_field(name) for name in field_names}
+    fields = {name: CONTACT_FIELDS[name] for name in field_names}
     form_class = type("SectionForm", (FlaskForm,), {**fields, "submit": SubmitField("Save")})
     return form_class(**kwargs)
 
@@ -132,7 +129,7 @@ class AddLeadForm(FlaskForm):
 
 
 def field_labels(field_names) -> dict[str, str]:
-    return {name: contact_field(name).args[0] for name in field_names}
+    return {name: CONTACT_FIELDS[name].args[0] for name in field_names}
 
 
 class SmartListForm(FlaskForm):

@@ -11,7 +11,6 @@ from crm.blueprints.contacts.forms import AddLeadForm, SmartListForm, field_labe
 from crm.blueprints.contacts.sections import SECTIONS, SECTIONS_BY_NAME, may_edit
 from crm.blueprints.manage.controls import contact_controls, leads_controls
 from crm.extensions import db
-from crm.models import User
 from crm.models import values as v
 from crm.services import activity, contacts, lead_search, masking, referrals, settings, smart_lists, visibility
 
@@ -48,7 +47,7 @@ def _leads_url(filters: lead_search.LeadFilters, **changes) -> str:
     pairs += [(key, str(value)) for key, value in changes.items() if value is not None]
     if filters.page > 1 and "page" not in changes:
         pairs.append(("page", str(filters.page)))
-    if filters.after and "after" not in changes:
+    if filters.after and "after" not in changes and "page" not in changes:  # another page, another cursor
         pairs.append(("after", lead_search.cursor_text(*filters.after)))
     return url_for("contacts.index") + (f"?{urlencode(pairs)}" if pairs else "")
 
@@ -72,13 +71,7 @@ def _render_leads(filters: lead_search.LeadFilters, canonical: str, dropped: Seq
 
 
 def _owner_choices() -> list[tuple[int, str]]:
-    """The Owner filter, for managers and up: the agents whose contacts they see."""
-    if current_user.is_agent:
-        return []
-    query = db.select(User.id, User.name).where(User.is_agent).order_by(User.name)
-    if current_user.is_manager:
-        query = query.where(User.office_id == current_user.office_id)
-    return [tuple(row) for row in db.session.execute(query)]
+    return visibility.owner_choices(current_user)
 
 
 def _visible_contact_or_404(contact_id: int):

@@ -20,7 +20,6 @@ from crm import clock, hx, policy
 from crm.blueprints.guards import roles_required
 from crm.blueprints.imports.forms import NOT_IMPORTED, UploadForm, mapping_form
 from crm.extensions import csrf, db
-from crm.hx import is_partial_request, render_fragment, render_page
 from crm.models import ContactImport
 from crm.models.values import ImportStatus
 from crm.services import imports
@@ -88,12 +87,20 @@ def _mapping_context(stored: ContactImport, formdata=None, problem: str | None =
     rows = imports.preview(stored, mapping) if mapping else []
     mapped = sorted(mapping.items(), key=lambda item: item[1])
     return dict(stored=stored, form=form, headers=headers, rows=rows, mapped=mapped, fields=imports.FIELDS,
-                problem=problem)
+                notice=hx.Notice(problem, "error") if problem else None,
+                saved_mappings=imports.office_mappings(current_user))
 
 
 def _progress_context(stored: ContactImport) -> dict:
     now = clock.now()
-    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now))
+    return dict(stored=stored, progress=imports.progress(stored, now), can_undo=imports.can_undo(stored, now),
+                undo_question=_undo_question(stored))
+
+
+def _undo_question(stored: ContactImport) -> str:
+    return (f"Undo the import of {stored.filename}? It deletes the {stored.rows_created:,} contacts it created "
+            f"and the {stored.rows_created + stored.rows_matched:,} leads it added; people who were already here "
+            "keep everything else.")
 
 
 @bp.route("/<int:import_id>")
@@ -101,7 +108,7 @@ def detail(import_id: int):
     stored = _import(import_id)
     if stored.status == ImportStatus.UPLOADED:
         context = _mapping_context(stored, request.args if request.args else None)
-        return render_page("imports/mapping.html", "preview", **context)
+        return hx.render_page("imports/mapping.html", "preview", **context)
     return render_template("imports/progress.html", **_progress_context(stored))
 
 
@@ -112,7 +119,7 @@ def start(import_id: int):
         return redirect(url_for("imports.detail", import_id=stored.id))
     context = _mapping_context(stored, request.form)
     form = context["form"]
-    if context["problem"] or not form.validate_on_submit():
+    if context["notice"] or not form.validate_on_submit():
         return render_template("imports/mapping.html", **context), 422
     assign_to = form.assign_to.data
     try:
@@ -120,17 +127,52 @@ def start(import_id: int):
                       int(assign_to) if assign_to != NOT_IMPORTED else None)
     except imports.ImportProblem as error:
         db.session.rollback()
-        return render_template("imports/mapping.html", **{**context, "problem": str(error)}), 422
+        return render_template("imports/mapping.html", **{**context, "notice": hx.Notice(str(error), "error")}), 422
     db.session.commit()
     return redirect(url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/mappings", methods=["POST"])
+def save_mapping(import_id: int):
+    """`Save mapping`: the columns as chosen in the form, under a name, for the office's later uploads."""
+    stored = _import(import_id)
+    context = _mapping_context(stored, request.form)
+    form = context["form"]
+    try:
+        if context["notice"]:
+            raise imports.ImportProblem(context["notice"].text, "mapping_name")
+        saved = imports.save_mapping(current_user, form.mapping_name.data, dict(context["mapped"]), context["headers"])
+    except imports.ImportProblem as error:
+        db.session.rollback()
+        form.mapping_name.errors = [str(error)]
+        return render_template("imports/mapping.html", **context), 422
+    stored.mapping = json.dumps(dict(context["mapped"]))
+    db.session.commit()
+    return hx.answer(f"Saved the mapping “{saved.name}” for your office’s later uploads.",
+                     back_to=url_for("imports.detail", import_id=stored.id))
+
+
+@bp.route("/<int:import_id>/mappings/use", methods=["POST"])
+def use_mapping(import_id: int):
+    stored = _import(import_id)
+    saved = next((each for each in imports.office_mappings(current_user)
+                  if str(each.id) == request.form.get("saved_mapping")), None)
+    back = url_for("imports.detail", import_id=stored.id)
+    if saved is None or stored.status != ImportStatus.UPLOADED:
+        return hx.answer("Choose one of your office’s saved mappings, before the import starts.", category="error",
+                         back_to=back)
+    missing = imports.use_mapping(stored, saved)
+    db.session.commit()
+    note = f" This file has no column for: {', '.join(missing)}." if missing else ""
+    return hx.answer(f"Columns mapped as in “{saved.name}”.{note}", back_to=back)
 
 
 @bp.route("/<int:import_id>/progress")
 def progress(import_id: int):
     stored = _import(import_id)
-    if not is_partial_request():
+    if not hx.is_partial_request():
         return redirect(url_for("imports.detail", import_id=stored.id))
-    return render_fragment("imports/progress.html", "progress", **_progress_context(stored))
+    return hx.render_fragment("imports/progress.html", "progress", **_progress_context(stored))
 
 
 @bp.route("/<int:import_id>/cancel", methods=["POST"])
@@ -145,14 +187,18 @@ def cancel(import_id: int):
 @bp.route("/<int:import_id>/undo", methods=["POST"])
 def undo(import_id: int):
     stored = _import(import_id)
+    back = url_for("imports.detail", import_id=import_id)
+    if not request.form.get("confirmed") and imports.can_undo(stored, clock.now()):
+        return render_template("confirm.html", label="Undo import", question=_undo_question(stored),
+                               action=request.path, back=back)
     try:
         removed_contacts, removed_leads = imports.undo(stored)
     except imports.ImportProblem as error:
         db.session.rollback()
-        return hx.answer(str(error), category="error", back_to=url_for("imports.detail", import_id=import_id))
+        return hx.answer(str(error), category="error", back_to=back)
     db.session.commit()
     return hx.answer(f"Import undone: removed {removed_contacts:,} contacts and {removed_leads:,} leads it added.",
-                     back_to=url_for("imports.detail", import_id=import_id))
+                     back_to=back)
 
 
 @bp.route("/<int:import_id>/skipped.csv")

@@ -8,11 +8,11 @@ from flask import current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx
-from crm.blueprints.lookups import page_number, visible_contact_or_404
+from crm.blueprints.lookups import visible_contact_or_404
 from crm.blueprints.referrals import bp
 from crm.blueprints.referrals.forms import NoteForm, ReferralForm
 from crm.extensions import db
-from crm.services import referrals
+from crm.services import paging, referrals
 
 TEMPLATE = "referrals/index.html"
 
@@ -49,7 +49,7 @@ def _tab_of_contact(contact) -> referrals.ReferralPage:
 @bp.route("/referrals")
 def index():
     tab = referrals.TAB_BY_SLUG.get(request.args.get("tab", ""), referrals.TABS[0])
-    listing = _listing(tab, page_number())
+    listing = _listing(tab, paging.page_number(request.args))
     if _wants_json():
         return jsonify(tab=tab, counts=referrals.tab_counts(current_user), page=listing.page,
                        hasNext=listing.has_next, referrals=[referrals.as_json(row) for row in listing.rows])

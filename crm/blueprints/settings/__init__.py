@@ -22,7 +22,7 @@ from crm.blueprints.settings import (  # noqa: E402,F401  (events API, routing, 
     accounts,  # noqa: E402,F401  (users, offices, source values)
     api_keys,
     controls,  # noqa: E402,F401  (action plans, permissions, trash)
+    delivery,  # noqa: E402,F401  (the notification log: what crm/services/delivery.py sent)
     lead_flow,
-    notifications,
     territories,  # noqa: E402,F401  (zips, sponsorships, claim window)
 )

@@ -1,64 +1,14 @@
 """Settings for brokerage controls (SPEC §3.8): action plans, role permissions, the trash."""
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm import hx
 from crm.blueprints.settings import bp
+from crm.blueprints.settings.forms import PERMISSIONS, NewPlanForm, PlanSettingsForm, TaskForm, permissions_form
 from crm.extensions import db
-from crm.models import ActionPlan, User
-from crm.models.values import ROLES, TASK_KINDS
-from crm.services import action_plans, export, manage, settings, trash
-
-PERMISSIONS = [(action.setting, action.label) for action in manage.ACTIONS.values()]
-PERMISSIONS.append(("roles_may_export", "Dl CSV (export)"))
-
-
-class PlanSettingsForm(FlaskForm):
-    plan_in_use_id = SelectField("Plan in use", coerce=int)
-    days_allowed_ignored = IntegerField("Days allowed ignored", [
-        InputRequired("Enter a number of days."),
-        NumberRange(min=1, max=365, message="Enter a number of days from 1 to 365.")])
-    completed_plans_to_id = SelectField("Completed plans go to", coerce=int)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.plan_in_use_id.choices = [(0, "No plan")] + [(p.id, p.name) for p in action_plans.all_plans()]
-        people = db.session.scalars(select(User).where(User.is_active_user.is_(True)).order_by(User.name))
-        self.completed_plans_to_id.choices = [(0, "Stay with the owner")] + [
-            (user.id, f"{user.name} ({user.role})") for user in people]
-
-
-class NewPlanForm(FlaskForm):
-    name = StringField("Plan name", [DataRequired("Enter a name for the plan."), Length(max=120)])
-
-
-class TaskForm(FlaskForm):
-    kind = SelectField("Task type", choices=[(kind, kind) for kind in TASK_KINDS])
-    title = StringField("Task", [DataRequired("Describe the task."), Length(max=200)])
-    due_days = IntegerField("Due (days after start)", [
-        InputRequired("Enter the day the task is due: 0 is the day the plan starts."),
-        NumberRange(min=0, max=3650, message="Due days cannot be negative: 0 is the day the plan starts.")])
-
-
-class RoleChoices(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        unknown = [role for role in self.data or [] if role not in ROLES]
-        if unknown:
-            raise ValidationError(f"Unknown role: {', '.join(unknown)}. The roles are {', '.join(ROLES)}.")
-
-
-def _permissions_form(**kwargs) -> FlaskForm:
-    fields = {key: RoleChoices(label, choices=[(role, role) for role in ROLES]) for key, label in PERMISSIONS}
-    return type("PermissionsForm", (FlaskForm,), fields)(**kwargs)
-
+from crm.models import ActionPlan
+from crm.models.values import ROLES
+from crm.services import action_plans, export, paging, settings, trash
 
 # --- Action plans ---------------------------------------------------------------------------------
 
@@ -166,9 +116,9 @@ def _permissions_page(form, status: int = 200):
 @bp.route("/permissions", methods=["GET", "POST"])
 def permissions():
     if request.method == "GET":
-        form = _permissions_form(data={key: settings.get(key) for key, _label in PERMISSIONS})
+        form = permissions_form(data={key: settings.get(key) for key, _label in PERMISSIONS})
         return _permissions_page(form)
-    form = _permissions_form()
+    form = permissions_form()
     if not form.validate_on_submit():
         return _permissions_page(form, 422)
     for key, _label in PERMISSIONS:
@@ -180,10 +130,10 @@ def permissions():
 # --- Trash ------------------------------------------------------------------------------------------
 
 def _trash_page(refusal: str | None = None, status: int = 200):
-    page = max(1, request.args.get("page", 1, type=int))
-    rows, total = trash.trashed(page=page)
-    return render_template("settings/trash.html", rows=rows, total=total, page=page, keep_days=trash.KEEP_DAYS,
-                           notice=hx.Notice(refusal, "error") if refusal else None), status
+    page = paging.page_number(request.args)
+    rows, has_next, total = trash.trashed(page)
+    return render_template("settings/trash.html", rows=rows, has_next=has_next, total=total, page=page,
+                           keep_days=trash.KEEP_DAYS, notice=hx.Notice(refusal, "error") if refusal else None), status
 
 
 @bp.route("/trash")

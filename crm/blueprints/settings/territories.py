@@ -2,33 +2,14 @@
 Guaranteed Display; and Settings › Offers: the claim window and the update-request days."""
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange
 
 from crm import hx
-from crm.blueprints.lookups import page_number
 from crm.blueprints.settings import bp
+from crm.blueprints.settings.forms import OfferSettingsForm, TerritoryForm
 from crm.extensions import db
-from crm.services import offers, settings, territories
+from crm.services import offers, paging, settings, territories
 
 AGENTS_PER_PAGE = 50
-
-
-class TerritoryForm(FlaskForm):
-    service_zips = TextAreaField("Service zip codes")
-    sponsored_zips = TextAreaField("Sponsored zip codes")
-    guaranteed_display = BooleanField("Guaranteed Display")
-    phone = StringField("Mobile phone for offer texts")
-
-
-class OfferSettingsForm(FlaskForm):
-    claim_window_minutes = IntegerField("Claim window minutes", [
-        InputRequired("Enter a number of minutes."),
-        NumberRange(min=1, max=1440, message="Enter a number of minutes from 1 to 1440.")])
-    update_request_days = IntegerField("Update request days", [
-        InputRequired("Enter a number of days."),
-        NumberRange(min=1, max=365, message="Enter a number of days from 1 to 365.")])
 
 
 def _territory_form(territory: territories.Territory, formdata=None) -> TerritoryForm:
@@ -41,7 +22,7 @@ def _territory_form(territory: territories.Territory, formdata=None) -> Territor
 @bp.route("/territories")
 def territory_list():
     name_filter = request.args.get("q", "").strip()[:100]
-    page = page_number()
+    page = paging.page_number(request.args)
     rows, has_next = territories.territories(name_filter, page, AGENTS_PER_PAGE)
     return render_template("settings/territories.html", rows=[(t, _territory_form(t)) for t in rows],
                            name_filter=name_filter, page=page, has_next=has_next)

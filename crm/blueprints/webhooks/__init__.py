@@ -1,6 +1,6 @@
 """Settings › Webhooks (`/settings/webhooks`, broker): subscriptions, their delivery log,
 `Send test event` and `Redeliver`. The sending is the outbox worker's."""
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from crm import hx, policy
@@ -53,7 +53,12 @@ def subscribe():
 def detail(subscription_id: int):
     subscription = _subscription(subscription_id)
     return render_template("webhooks/detail.html", subscription=subscription,
-                           deliveries=webhooks.deliveries(subscription))
+                           deliveries=webhooks.deliveries(subscription), delete_question=_delete_question(subscription))
+
+
+def _delete_question(subscription: WebhookSubscription) -> str:
+    return (f"Delete the webhook to {subscription.url}? It gets no more events, and its delivery log "
+            "is deleted with it.")
 
 
 @bp.route("/<int:subscription_id>/test", methods=["POST"])
@@ -68,6 +73,9 @@ def send_test(subscription_id: int):
 @bp.route("/<int:subscription_id>/delete", methods=["POST"])
 def delete(subscription_id: int):
     subscription = _subscription(subscription_id)
+    if not request.form.get("confirmed"):
+        return render_template("confirm.html", label="Delete webhook", question=_delete_question(subscription),
+                               action=request.path, back=url_for("webhooks.detail", subscription_id=subscription.id))
     webhooks.unsubscribe(subscription)
     db.session.commit()
     return hx.answer(f"Deleted the subscription of {subscription.url}: it gets no more events.",
