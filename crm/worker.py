@@ -3,13 +3,15 @@
 Jobs are plain service functions that commit their own work and are safe to run in several
 worker processes at once (they claim rows in the database, never in memory).
 """
+import logging
 import time
 
 import click
-from flask import current_app
 
 from crm.extensions import db
 from crm.services import alerts, api_keys, dashboard_rollup, delivery, imports, offers, trash, update_requests
+
+log = logging.getLogger(__name__)
 
 
 def periodic_jobs() -> list:
@@ -33,7 +35,7 @@ def run_once() -> dict[str, int]:
             done[job.__name__] = job() or 0
         except Exception:  # one failing job must not stop the others or the loop
             db.session.rollback()
-            current_app.logger.exception("worker job %s failed", job.__name__)
+            log.exception("worker job %s failed", job.__name__)
     return done
 
 
