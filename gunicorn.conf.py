@@ -18,6 +18,8 @@ timeout = 60
 wsgi_app = "crm:create_app()"
 preload_app = True
 accesslog = os.environ.get("CRM_ACCESS_LOG")  # unset: no access log (it costs more than a small request)
+# gunicorn's default line plus the request id the app answered with (crm/logs.py), to match the app's lines.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
 # gunicorn's control socket lives at one path per user: two servers (a test, a benchmark) would share it.
 control_socket_disable = True
 

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from crm import config as crm_config
-from crm import fulltext, web_security
+from crm import fulltext, logs, web_security
 from crm.extensions import csrf, db, htmx, login_manager, migrate
 from crm.hx import add_vary_header
 
@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(crm_config.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    logs.init_app(app)  # first, so that every request has its id before anything else runs
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),

@@ -31,4 +31,5 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "PAGE_SIZE": 25,
+        "LOG_LEVEL": os.environ.get("CRM_LOG_LEVEL", "INFO").upper(),
     }

@@ -10,7 +10,7 @@ from faker import Faker
 from sqlalchemy import DateTime, func, select, text, update
 from tqdm import tqdm
 
-from crm import clock, demo_everyday, demo_leads, demo_ui
+from crm import clock, demo_beyond, demo_everyday, demo_leads, demo_ui
 from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
@@ -329,6 +329,7 @@ def _end_of_load(users: list[User], now) -> None:
     add_accounts_demo(db.session, {user.email: user for user in users})
     demo_ui.add_demo(db.session, {user.email: user for user in users})
     demo_everyday.add_demo(db.session, {user.email: user for user in users})
+    demo_beyond.add_demo(db.session, {user.email: user for user in users})
 
 
 def load(contact_count: int, lead_count: int, seed: int) -> str:

@@ -3,13 +3,15 @@
 Jobs are plain service functions that commit their own work and are safe to run in several
 worker processes at once (they claim rows in the database, never in memory).
 """
+import logging
 import time
 
 import click
-from flask import current_app
 
 from crm.extensions import db
-from crm.services import alerts, api_keys, delivery, imports, offers, trash, update_requests
+from crm.services import alerts, api_keys, dashboard_rollup, delivery, imports, offers, trash, update_requests
+
+log = logging.getLogger(__name__)
 
 
 def periodic_jobs() -> list:
@@ -21,6 +23,7 @@ def periodic_jobs() -> list:
         offers.expire_offers,  # offers move on without anyone visiting a page
         update_requests.send_update_requests,
         imports.run_imports,
+        dashboard_rollup.fold_changes,  # after the imports, so their counts are folded in this pass
         delivery.deliver_outbox,  # sends what the jobs before it queued in this same pass
     ]
 
@@ -32,7 +35,7 @@ def run_once() -> dict[str, int]:
             done[job.__name__] = job() or 0
         except Exception:  # one failing job must not stop the others or the loop
             db.session.rollback()
-            current_app.logger.exception("worker job %s failed", job.__name__)
+            log.exception("worker job %s failed", job.__name__)
     return done
 
 

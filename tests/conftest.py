@@ -1,7 +1,6 @@
 """Test fixtures: the factory with a test config, a real database (SQLite, or PostgreSQL 15 when
 CRM_TEST_DB=postgresql), CSRF left on, a live HTTP server and headless Chromium."""
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -18,13 +17,15 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from crm import create_app
+from crm.demo import PASSWORD
 from crm.extensions import db
 from crm.models import Contact, Office, User
 from crm.services import contacts as contact_service
 
+import markup
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "demo1234"
 _PASSWORD_HASH = generate_password_hash(PASSWORD)  # hashing is slow on purpose: do it once
 
 
@@ -155,10 +156,8 @@ class WebClient:
         return response
 
     def _remember_token(self, response):
-        found = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"|"X-CSRFToken": "([^"]+)"',
-                          response.get_data(as_text=True))
-        if found:
-            self.csrf_token = found.group(1) or found.group(2)
+        if response.mimetype == "text/html":
+            self.csrf_token = markup.parse(response).csrf_token() or self.csrf_token
         return response
 
     def get(self, url, htmx: bool = False, **kwargs):
@@ -186,15 +185,21 @@ class WebClient:
 
 
 @pytest.fixture
-def web(app):
-    return WebClient(app.test_client())
+def make_web(app):
+    """A new browser-like client on each call, with cookies of its own (another browser, another process)."""
+    return lambda: WebClient(app.test_client())
 
 
 @pytest.fixture
-def login_as(app):
+def web(make_web):
+    return make_web()
+
+
+@pytest.fixture
+def login_as(make_web):
     def login(user_or_email) -> WebClient:
         email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
-        client = WebClient(app.test_client())
+        client = make_web()
         response = client.login(email)
         assert response.status_code == 302, f"sign-in of {email} failed"
         return client
@@ -239,11 +244,23 @@ def page(browser, live_server):
 def sign_in(page):
     """Sign in through the real login form, as a user would."""
     def sign_in_as(email: str, next_path: str = "/contacts"):
-        return sign_in_on(page, email, next_path)
+        return _sign_in_on(page, email, next_path)
     return sign_in_as
 
 
-def sign_in_on(page, email: str, next_path: str = "/contacts"):
+@pytest.fixture(scope="session")
+def sign_in_on():
+    """`sign_in_on(page, email, next_path)`: sign in on a page of one's own (a second browser context)."""
+    return _sign_in_on
+
+
+@pytest.fixture(scope="session")
+def wait_until():
+    """`wait_until(condition, timeout)`: poll until `condition()` is truthy (work done by other threads)."""
+    return _wait_until
+
+
+def _sign_in_on(page, email: str, next_path: str = "/contacts"):
     """Fill in the login form of `page` and wait to land on `next_path`."""
     page.goto(f"/login?next={quote(next_path, safe='/')}")
     page.get_by_label("Email").fill(email)
@@ -253,7 +270,7 @@ def sign_in_on(page, email: str, next_path: str = "/contacts"):
     return page
 
 
-def wait_until(condition, timeout: float = 10.0, interval: float = 0.05):
+def _wait_until(condition, timeout: float = 10.0, interval: float = 0.05):
     """Poll `condition` until it returns something truthy (for work done by other threads)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

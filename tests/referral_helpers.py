@@ -1,17 +1,17 @@
 """Helpers shared by the referral, masking and offer tests (not a test module)."""
 import http.cookiejar
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import timedelta
 
 from crm import clock
+from crm.demo import PASSWORD
 from crm.extensions import db
 from crm.models import ActivityLog, ServiceZip, ZipSponsorship
 from crm.services import offers
 
-from conftest import PASSWORD
+import markup
 
 
 def give_territory(agent, serves=(), sponsors=(), guaranteed_display=False, last_offered_at=None):
@@ -42,11 +42,11 @@ class HttpUser:
         jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirects())
         login_page = self.get("/login")[1]
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+        token = markup.parse(login_page).attr("input[name=csrf_token]", "value")
         status, _ = self.post("/login", {"email": email, "password": PASSWORD, "csrf_token": token})
         assert status == 302, f"sign-in of {email} failed ({status})"
         # The token changes at sign-in (SPEC §8): read the new one from a page, as a browser does.
-        self.csrf_token = re.search(r'"X-CSRFToken": "([^"]+)"', self.get("/contacts")[1]).group(1)
+        self.csrf_token = markup.parse(self.get("/contacts")[1]).csrf_token()
 
     def _send(self, request) -> tuple[int, str]:
         try:

@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.models import AccountToken, AppointmentOffer, Office, OutboxMessage, ServiceZip, User, ZipSponsorship
 from crm.services import delivery, offers, passwords, settings
 
+import markup
 from events_support import free_port, smtp_server, text_part
 
 NEW_PASSWORD = "correct horse battery"
@@ -40,14 +41,15 @@ def deliver_to(mailbox, address: str):
 
 
 def error_beside(html: str, field_id: str) -> str:
-    found = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]+)</p>', html)
-    assert found, f"no error beside {field_id}"
-    return found.group(1)
+    errors = markup.parse(html).texts(f"p.error#{field_id}-error")
+    assert errors, f"no error beside {field_id}"
+    return errors[0]
 
 
 def state_on_users_page(broker, name: str) -> str:
-    html = broker.get("/settings/users").get_data(as_text=True)
-    return re.search(rf"<strong>{name}</strong>.*?<span class=\"badge\">(\w+)</span>", html, re.S).group(1)
+    rows = markup.parse(broker.get("/settings/users")).select("table.users tbody tr")
+    [row] = [row for row in rows if row.css_first("td strong").text() == name]
+    return row.css_first("span.badge").text()
 
 
 def invite(broker, **fields):
@@ -110,7 +112,7 @@ def test_links_are_signed_and_stored_only_as_a_hash(web, login_as, users, mailbo
     ({"new-email": "AGENT@demo.test"}, "new-email", "A user with this email already exists."),
     ({"new-role": "superuser"}, "new-role", "Choose one of the roles: agent, concierge, manager, broker."),
     ({"new-email": "not-an-email"}, "new-email", "Enter a valid email address."),
-    ({"new-name": ""}, "new-name", "Enter the user&#39;s name."),
+    ({"new-name": ""}, "new-name", "Enter the user's name."),
 ])
 def test_a_bad_invitation_says_why_beside_the_field_and_changes_nothing(login_as, users, fields, field_id, message):
     before = db.session.scalar(select(func.count()).select_from(User))
@@ -225,7 +227,7 @@ def test_the_broker_adds_source_values_that_agents_then_pick(login_as, users):
     saved = broker.post("/settings/sources", {"contact_sources": contact_sources, "business_sources": business_sources})
     assert saved.status_code == 302
     assert settings.get("contact_sources")[-1] == "Zillow" and settings.get("business_sources")[-1] == "Radio"
-    assert '<option value="Zillow">' in login_as(users["agent"]).get("/contacts/new").get_data(as_text=True)
+    assert "Zillow" in markup.parse(login_as(users["agent"]).get("/contacts/new")).attrs("option", "value")
 
     removed = broker.post("/settings/sources", {"contact_sources": "Zillow", "business_sources": business_sources})
     assert removed.status_code == 422
@@ -240,8 +242,8 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_emails_and_reset
     answers = []
     for email in ("Agent@demo.test", "nobody@demo.test"):
         posted = web.post("/forgot-password", {"email": email})
-        answers.append((posted.status_code, posted.headers["Location"], re.findall(
-            r'class="flash[^"]*">([^<]+)', web.get(posted.headers["Location"]).get_data(as_text=True))))
+        answers.append((posted.status_code, posted.headers["Location"],
+                        markup.parse(web.get(posted.headers["Location"])).texts("p.flash")))
     assert answers[0] == answers[1]
     assert answers[0][0] == 302 and "a link to reset its password is on its way" in answers[0][2][0]
     email = deliver_to(mailbox, "agent@demo.test")

@@ -9,8 +9,6 @@ from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, Contact, OutboxMessage
 from crm.services import settings
 
-from conftest import sign_in_on, wait_until
-
 pytestmark = pytest.mark.browser
 
 
@@ -28,7 +26,8 @@ def _contact(contact_id: int) -> Contact:
     return db.session.get(Contact, contact_id)
 
 
-def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, second_page, users, make_contact):
+def test_agent_requests_archive_and_the_manager_approves_it_on_requests(
+        page, second_page, users, make_contact, sign_in_on, wait_until):
     contact = make_contact(users["agent"], "Bria", "Browser")
     sign_in_on(page, "agent@demo.test", f"/contacts/{contact.id}")
     page.get_by_label("Reason for your request").fill("Bought with another brokerage")
@@ -57,7 +56,7 @@ def test_agent_requests_archive_and_the_manager_approves_it_on_requests(page, se
     expect(page.get_by_role("link", name="Bria Browser")).to_have_count(0)
 
 
-def test_a_manager_hands_off_a_lead(page, users, make_contact):
+def test_a_manager_hands_off_a_lead(page, users, make_contact, sign_in_on, wait_until):
     contact = make_contact(users["agent"], "Hal", "Handoff")
     sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     page.get_by_label("Hand Off to").select_option(label="Avery Agent")
@@ -70,7 +69,7 @@ def test_a_manager_hands_off_a_lead(page, users, make_contact):
     assert _contact(contact.id).owner_id == users["agent2"].id
 
 
-def test_hand_off_to_nobody_shows_the_message_in_place(page, users, make_contact):
+def test_hand_off_to_nobody_shows_the_message_in_place(page, users, make_contact, sign_in_on):
     contact = make_contact(users["agent"], "Nora", "Nobody")
     sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     page.evaluate("document.getElementById('hand_off-agent').removeAttribute('required')")
@@ -80,7 +79,7 @@ def test_hand_off_to_nobody_shows_the_message_in_place(page, users, make_contact
     assert _contact(contact.id).owner_id == users["agent"].id
 
 
-def test_an_agent_archives_selected_rows_in_bulk(page, users, make_contact):
+def test_an_agent_archives_selected_rows_in_bulk(page, users, make_contact, sign_in_on):
     chosen = [make_contact(users["agent"], "Bulk", name) for name in ("One", "Two")]
     make_contact(users["agent"], "Not", "Chosen")
     sign_in_on(page, "agent@demo.test", "/contacts")
@@ -95,7 +94,7 @@ def test_an_agent_archives_selected_rows_in_bulk(page, users, make_contact):
         expect(page.locator(f'#results tr:has(a[href^="/contacts/{contact.id}#"])')).to_contain_text("Archive")
 
 
-def test_an_agent_ticks_plan_tasks_on_contact_details(page, users, make_contact):
+def test_an_agent_ticks_plan_tasks_on_contact_details(page, users, make_contact, sign_in_on):
     plan = ActionPlan(name="Quick", tasks=[ActionPlanTask(kind="Call", title="Say hello", due_days=0, position=0),
                                            ActionPlanTask(kind="Email", title="Send listings", due_days=2, position=1)])
     db.session.add(plan)
@@ -114,7 +113,7 @@ def test_an_agent_ticks_plan_tasks_on_contact_details(page, users, make_contact)
     assert _contact(contact.id).plan_completed_at is not None
 
 
-def test_an_agent_downloads_a_csv_with_chosen_columns(page, users, make_contact):
+def test_an_agent_downloads_a_csv_with_chosen_columns(page, users, make_contact, sign_in_on):
     settings.put("roles_may_export", ["agent", "manager", "broker"])  # export is managers' unless granted
     make_contact(users["agent"], "Hattie", "Hot", priority="Hot", emails=["hattie@example.com"])
     make_contact(users["agent"], "Owen", "Own", priority="Hot", emails=["owen@example.com"], created_by=users["agent"])
@@ -141,7 +140,7 @@ def test_an_agent_downloads_a_csv_with_chosen_columns(page, users, make_contact)
     expect(dialog).to_be_hidden()
 
 
-def test_the_download_dialog_shows_an_inverted_date_range_next_to_the_field(page, users):
+def test_the_download_dialog_shows_an_inverted_date_range_next_to_the_field(page, users, sign_in_on):
     sign_in_on(page, "manager@demo.test", "/contacts")
     page.get_by_role("link", name="Dl CSV").click()
     dialog = page.get_by_role("dialog", name="Dl CSV")

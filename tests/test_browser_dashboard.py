@@ -51,3 +51,21 @@ def test_dashboard_has_no_serious_accessibility_violations(sign_in, page, answer
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()
+
+
+def test_with_an_office_chosen_a_bar_opens_a_list_of_as_many_leads(sign_in, page, users, answered_lead):
+    """The broker's office rides along: the Westshore lead is neither in the bar nor in the list."""
+    west = contact_service.create_contact(None, first_name="Walt", last_name="Westshore",
+                                          owner_id=users["west_agent"].id, contact_source="Realtor.com")
+    contact_service.record_lead(west, "Showing Request", clock.now() - timedelta(hours=1))
+    db.session.commit()
+    downtown = users["agent"].office_id
+    sign_in("broker@demo.test", f"/dashboard?office={downtown}")
+    bar = page.locator("#chart-sources a[aria-label^='Realtor.com']").first
+    count = bar.get_attribute("aria-label").rsplit(": ", 1)[1].split()[0]
+    assert count == "1"
+    bar.click()
+    page.wait_for_url(f"**/contacts?contact_source=Realtor.com*office={downtown}*")
+    assert page.locator("p.total").inner_text().split()[0] == count
+    assert page.get_by_role("link", name="Rita Realtor").first.is_visible()
+    assert page.get_by_role("link", name="Walt Westshore").count() == 0

@@ -9,8 +9,6 @@ from playwright.sync_api import expect
 from crm.extensions import db
 from crm.models import Contact
 
-from conftest import sign_in_on, wait_until
-
 pytestmark = pytest.mark.browser
 
 
@@ -29,7 +27,8 @@ def _answer_next_dialog(page, accept: bool) -> list[str]:
     return questions
 
 
-def test_delete_asks_first_dismissed_nothing_happens_accepted_it_is_in_the_trash(page, users, make_contact):
+def test_delete_asks_first_dismissed_nothing_happens_accepted_it_is_in_the_trash(
+        page, users, make_contact, sign_in_on, wait_until):
     contact = make_contact(users["agent"], "Dora", "Delete")
     sign_in_on(page, "manager@demo.test", f"/contacts/{contact.id}")
     questions = _answer_next_dialog(page, accept=False)
@@ -45,7 +44,7 @@ def test_delete_asks_first_dismissed_nothing_happens_accepted_it_is_in_the_trash
     assert _contact(contact.id).deleted_at is not None
 
 
-def test_bulk_actions_have_no_default_and_confirm_with_the_count(page, users, make_contact):
+def test_bulk_actions_have_no_default_and_confirm_with_the_count(page, users, make_contact, sign_in_on):
     chosen = [make_contact(users["agent"], "Bulk", name) for name in ("One", "Two", "Three")]
     sign_in_on(page, "manager@demo.test", "/contacts")
     expect(page.get_by_label("With selected")).to_have_value("")
@@ -69,7 +68,8 @@ def test_bulk_actions_have_no_default_and_confirm_with_the_count(page, users, ma
     assert all(_contact(c.id).deleted_at is not None for c in chosen)
 
 
-def test_a_slow_request_shows_the_indicator_disables_the_button_and_marks_the_region_busy(page, users, make_contact):
+def test_a_slow_request_shows_the_indicator_disables_the_button_and_marks_the_region_busy(
+        page, users, make_contact, sign_in_on, wait_until):
     contact = make_contact(users["agent"], "Sam", "Slow")
     sign_in_on(page, "agent@demo.test", f"/contacts/{contact.id}")
     held = []
@@ -97,7 +97,7 @@ def test_a_slow_request_shows_the_indicator_disables_the_button_and_marks_the_re
     expect(page.locator("#section-person")).not_to_have_attribute("aria-busy", "true")
 
 
-def test_focus_returns_to_the_edited_section_after_save_cancel_and_escape(page, users, make_contact):
+def test_focus_returns_to_the_edited_section_after_save_cancel_and_escape(page, users, make_contact, sign_in_on):
     contact = make_contact(users["agent"], "Fay", "Focus")
     sign_in_on(page, "agent@demo.test", f"/contacts/{contact.id}")
     edit = page.get_by_role("link", name="Edit Contact")
@@ -122,7 +122,8 @@ def test_focus_returns_to_the_edited_section_after_save_cancel_and_escape(page, 
     assert _contact(contact.id).first_name == "Faye"
 
 
-def test_on_a_phone_the_referral_opens_over_the_list_where_the_user_looks(browser, live_server, users, make_contact):
+def test_on_a_phone_the_referral_opens_over_the_list_where_the_user_looks(
+        browser, live_server, users, make_contact, sign_in_on):
     for n in range(14):
         make_contact(users["agent"], f"Row{n:02d}", "Referral")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})

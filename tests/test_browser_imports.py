@@ -48,8 +48,11 @@ def test_upload_preview_start_watch_the_progress_and_undo(sign_in, page, users, 
     assert page.locator("#rows-created").inner_text() == "119"
     assert page.get_by_role("link", name="Download skipped rows (CSV)").is_visible()
     _no_serious_violations(page)
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Undo import").click()
     page.get_by_text("Import undone: removed 119 contacts and 119 leads it added.").wait_for()
+    assert questions and questions[0].startswith("Undo the import of") and "119 contacts" in questions[0]
 
 
 def db_import_id(page) -> int:

@@ -11,7 +11,6 @@ from crm.extensions import db
 from crm.models import ActionPlan, ActionPlanTask, Note
 from crm.services import manage, requests, settings
 
-from conftest import sign_in_on
 from referral_helpers import convert, give_territory
 
 pytestmark = pytest.mark.browser
@@ -100,7 +99,8 @@ def _assert_accessible(page, where: str) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("role", ["agent", "concierge", "manager", "broker"])
-def test_every_page_fits_without_sideways_scrolling_and_passes_axe(browser, live_server, world, role, viewport):
+def test_every_page_fits_without_sideways_scrolling_and_passes_axe(
+        browser, live_server, world, role, viewport, sign_in_on):
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[viewport])
     context.set_default_timeout(10_000)
     page = sign_in_on(context.new_page(), f"{role}@demo.test")
@@ -117,7 +117,7 @@ def test_every_page_fits_without_sideways_scrolling_and_passes_axe(browser, live
         context.close()
 
 
-def test_the_phone_menu_folds_behind_a_button_and_opens(browser, live_server, users):
+def test_the_phone_menu_folds_behind_a_button_and_opens(browser, live_server, users, sign_in_on):
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS["phone"])
     page = sign_in_on(context.new_page(), "broker@demo.test")
     menu = page.get_by_role("button", name="Menu")
@@ -135,7 +135,7 @@ def test_the_phone_menu_folds_behind_a_button_and_opens(browser, live_server, us
     context.close()
 
 
-def test_without_javascript_the_menu_is_a_wrapping_list_that_fits(browser, live_server, users):
+def test_without_javascript_the_menu_is_a_wrapping_list_that_fits(browser, live_server, users, sign_in_on):
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS["phone"], java_script_enabled=False)
     page = sign_in_on(context.new_page(), "broker@demo.test")
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()

@@ -10,8 +10,6 @@ from crm import clock
 from crm.extensions import db
 from crm.services import contacts as contact_service
 
-from conftest import sign_in_on
-
 pytestmark = pytest.mark.browser
 
 
@@ -115,7 +113,7 @@ def test_save_list_then_apply_it(sign_in, page, showings):
     assert page.get_by_text("You already have a list named").is_visible()
 
 
-def test_fits_1280_with_15_rows_and_folds_at_390(browser, live_server, showings):
+def test_fits_1280_with_15_rows_and_folds_at_390(browser, live_server, showings, sign_in_on):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     sign_in_on(page, "agent@demo.test")

@@ -12,7 +12,6 @@ from crm.extensions import db
 from crm.models import AppointmentOffer, Contact
 from crm.services import offers
 
-from conftest import sign_in_on
 from referral_helpers import give_territory
 
 pytestmark = pytest.mark.browser
@@ -21,7 +20,7 @@ START = datetime(2030, 3, 1, 9, 0)  # the server runs in this process, so it see
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(browser, live_server, sign_in_on):
     """Pages in browser contexts of their own (one signed-in user each)."""
     contexts = []
 

@@ -1,10 +1,11 @@
 """Contact Details (SPEC §3.3) and Add Lead (SPEC §3.4)."""
 
-import re
 
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, Lead
 from crm.services import contacts as contact_service
+
+import markup
 
 
 def test_details_show_fields_and_every_lead_newest_first(login_as, users, make_contact):
@@ -24,12 +25,12 @@ def test_editing_a_section_in_place_saves_and_logs(login_as, users, make_contact
     client = login_as(users["agent"])
     form = client.get(f"/contacts/{contact.id}/sections/profile/edit", htmx=True)
     assert form.status_code == 200 and "<html" not in form.get_data(as_text=True)
-    assert 'name="priority"' in form.get_data(as_text=True)
+    assert markup.parse(form).has("form select[name=priority]")
     saved = client.post(f"/contacts/{contact.id}/sections/profile", htmx=True, data={
         "contact_status": "Pending", "contact_type": "Seller", "contact_source": "Agent", "business_source": "",
         "priority": "Hot", "interest_level": "4", "time_frame": "0-3 Months"})
     assert saved.status_code == 200
-    assert 'data-field="priority">Hot<' in saved.get_data(as_text=True)
+    assert markup.parse(saved).text("dd[data-field=priority]") == "Hot"
     db.session.refresh(contact)
     assert (contact.priority, contact.interest_level, contact.contact_status) == ("Hot", 4, "Pending")
     log = db.session.scalars(db.select(ActivityLog).where(ActivityLog.contact_id == contact.id,
@@ -45,7 +46,7 @@ def test_invalid_input_comes_back_with_the_error_and_saves_nothing(login_as, use
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "This field is required." in html and "Enter a 5-digit zip code." in html
-    assert 'aria-invalid="true"' in html
+    assert markup.parse(html).attrs("[aria-invalid=true]", "name") == ["first_name", "zip"]
     db.session.refresh(contact)
     assert (contact.first_name, contact.last_name, contact.zip) == ("Ana", "Ruiz", "33602")
 
@@ -54,7 +55,7 @@ def test_editing_without_javascript_posts_and_redirects(login_as, users, make_co
     contact = make_contact(users["agent"], "Ana", "Ruiz")
     client = login_as(users["agent"])
     page = client.get(f"/contacts/{contact.id}/sections/person/edit")
-    assert "<html" in page.get_data(as_text=True) and 'name="first_name"' in page.get_data(as_text=True)
+    assert "<html" in page.get_data(as_text=True) and markup.parse(page).has("form input[name=first_name]")
     response = client.post(f"/contacts/{contact.id}/sections/person", data={"first_name": "Anna", "last_name": "Ruiz"})
     assert response.status_code == 302 and response.headers["Location"] == f"/contacts/{contact.id}"
     assert db.session.get(Contact, contact.id).first_name == "Anna"
@@ -143,18 +144,23 @@ def test_an_agent_cannot_assign_a_lead_to_someone_else(login_as, users):
     assert db.session.scalar(db.select(db.func.count()).select_from(Contact)) == 0
 
 
-def _items(html: str) -> list[str]:
-    """The list items of a timeline or log (the lead items carry an id to be opened at)."""
-    return [item.split("</li>")[0] for item in re.split(r'<li(?: id="lead-\d+" tabindex="-1")?>', html)[1:]]
+TIMELINE = "section[aria-labelledby=timeline-title] "
+LOG = "section[aria-labelledby=log-title] "
+
+
+def _items(page, within: str = "") -> list[str]:
+    """The entries of a timeline or log (not its `Loading more…`), as markup."""
+    return [item.html for item in page.select(within + "li:not(.muted)")]
 
 
 def _message(item: str) -> str | None:
-    return item.split("<blockquote>")[1].split("</blockquote>")[0] if "<blockquote>" in item else None
+    messages = markup.parse(item).texts("blockquote")
+    return messages[0] if messages else None
 
 
-def _more_url(html: str) -> str | None:
-    marker = 'class="muted load-more" hx-get="'
-    return html.split(marker)[1].split('"')[0].replace("&amp;", "&") if marker in html else None
+def _more_url(page, within: str = "") -> str | None:
+    urls = page.attrs(within + "li.load-more", "hx-get")
+    return urls[0] if urls else None
 
 
 def test_a_long_history_loads_page_by_page_as_the_user_scrolls(login_as, users, make_contact):
@@ -170,26 +176,24 @@ def test_a_long_history_loads_page_by_page_as_the_user_scrolls(login_as, users, 
     db.session.commit()
     client = login_as(users["agent"])
 
-    page = client.get(f"/contacts/{contact.id}").get_data(as_text=True)
-    timeline = page[page.index('id="timeline-title"'):page.index('id="log-title"')]
-    seen, url = _items(timeline), _more_url(timeline)
+    page = markup.parse(client.get(f"/contacts/{contact.id}"))
+    seen, url = _items(page, TIMELINE), _more_url(page, TIMELINE)
     while url:
         assert client.get(url).status_code == 302  # a plain visit to a page's URL gets Contact Details
-        fragment = client.get(url, htmx=True).get_data(as_text=True)
-        assert "<html" not in fragment
-        seen += _items(fragment)
-        url = _more_url(fragment)
+        fragment = client.get(url, htmx=True)
+        assert "<html" not in fragment.get_data(as_text=True)
+        seen += _items(markup.parse(fragment))
+        url = _more_url(markup.parse(fragment))
     expected = [lead.message for lead in db.session.scalars(db.select(Lead).where(Lead.contact_id == contact.id)
                                                              .order_by(Lead.occurred_at.desc(), Lead.id.desc()))]
-    assert len(_items(timeline)) == 25 and len(seen) == len(expected) == 60
+    assert len(_items(page, TIMELINE)) == 25 and len(seen) == len(expected) == 60
     assert [_message(item) for item in seen] == expected  # newest first, none twice, none missed
 
-    log = page[page.index('id="log-title"'):]
-    entries, url = _items(log), _more_url(log)
+    entries, url = _items(page, LOG), _more_url(page, LOG)
     while url:
-        fragment = client.get(url, htmx=True).get_data(as_text=True)
+        fragment = markup.parse(client.get(url, htmx=True))
         entries += _items(fragment)
         url = _more_url(fragment)
-    assert len(_items(log)) == 25 and len(entries) == db.session.scalar(
+    assert len(_items(page, LOG)) == 25 and len(entries) == db.session.scalar(
         db.select(db.func.count()).where(ActivityLog.contact_id == contact.id))
     assert len(set(entries)) == len(entries)

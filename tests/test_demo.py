@@ -4,8 +4,21 @@ from sqlalchemy import func, select
 
 from crm import demo
 from crm.extensions import db
-from crm.models import AppointmentOffer, Contact, ContactEmail, ContactPhone, ContactShare, Lead, SmartList, User
+from crm.models import (
+    AppointmentOffer,
+    Contact,
+    ContactEmail,
+    ContactImport,
+    ContactPhone,
+    ContactShare,
+    DashboardCountChange,
+    Lead,
+    SmartList,
+    User,
+    WebhookDelivery,
+)
 from crm.services import contacts as contact_service
+from crm.services import dashboard
 
 
 def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
@@ -56,3 +69,22 @@ def test_the_demo_shows_every_feature_from_the_demo_accounts(app):
     assert count(select(Contact.id).where(Contact.archived_at.is_not(None))) >= 1
     assert count(select(User.id).where(User.is_active_user.is_(False))) >= 1
     assert count(select(SmartList.id)) >= 1
+
+
+def test_the_demo_shows_the_import_webhooks_and_dashboard(app):
+    """Issue 13: a finished import with skipped rows, a webhook with a delivered and a failed
+    event, and the demo agents' speed to lead from answered leads."""
+    result = app.test_cli_runner().invoke(args=["demo", "--contacts", "300", "--leads", "2000", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    finished = db.session.scalars(select(ContactImport)).one()
+    assert (finished.status, finished.rows_created, finished.rows_skipped) == ("Done", 40, 3)
+    assert {(d.response_code, d.message.status) for d in db.session.scalars(select(WebhookDelivery))} == {
+        (200, "sent"), (500, "failed")}
+    manager = db.session.scalars(select(User).where(User.email == "manager@demo.test")).one()
+    overall, per_owner = dashboard.speed_to_lead(manager, dashboard.read_period({}, manager))
+    assert overall.median is not None and len(overall.minutes) > 10 and overall.unanswered > 0
+    assert any(speed.label and speed.p90 for speed in per_owner)
+    sources = dashboard.leads_by_source(manager, dashboard.read_period({}, manager))
+    assert sum(sources.total(key) for key in sources.keys) > 0
+    assert db.session.scalar(select(func.count()).select_from(DashboardCountChange)) == 0  # folded

@@ -1,12 +1,10 @@
 """Leads lists one row per lead (SPEC §3.2, issue 8): events become rows, lead-level and
 contact-level filters, masking in the rows, Group by contact, keyset paging, Smart Lists, a
 statement count that does not grow with the rows, and bad input never answering 500."""
-import re
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
-from test_leads_screen import listed_names, listed_rows
 
 from crm import clock
 from crm.extensions import db
@@ -14,7 +12,9 @@ from crm.models import ContactShare, SmartList
 from crm.services import api_keys
 from crm.services import contacts as contact_service
 
+import markup
 from events_support import EventsApi, event
+from leads_list import listed_names, listed_rows
 
 NOW = datetime(2026, 11, 18, 15, 0)
 
@@ -27,7 +27,8 @@ def api(app, users):
 
 
 def lead_row_ids(response) -> list[int]:
-    return [int(n) for n in re.findall(r'<tr id="lead-row-(\d+)">', response.get_data(as_text=True))]
+    row_ids = markup.parse(response).attrs("table.lead-rows tr[id^=lead-row-]", "id")
+    return [int(row_id.removeprefix("lead-row-")) for row_id in row_ids]
 
 
 @pytest.fixture
@@ -90,10 +91,9 @@ def test_contact_level_filters_keep_every_lead_of_the_matching_contact(login_as,
 def test_newest_lead_first_and_view_opens_the_lead(login_as, users, busy):
     response = login_as(users["agent"]).get("/contacts")
     ids = lead_row_ids(response)
-    html = response.get_data(as_text=True)
-    assert f'href="/contacts/{busy["ana"].id}#lead-{ids[0]}"' in html
-    detail = login_as(users["agent"]).get(f"/contacts/{busy['ana'].id}").get_data(as_text=True)
-    assert f'id="lead-{ids[0]}"' in detail
+    first_row = markup.parse(response).select("table.lead-rows tbody tr")[0]
+    assert first_row.css_first("td.name a").attributes["href"] == f"/contacts/{busy['ana'].id}#lead-{ids[0]}"
+    assert markup.parse(login_as(users["agent"]).get(f"/contacts/{busy['ana'].id}")).has(f"#lead-{ids[0]}")
 
 
 def test_masked_phone_and_email_never_show_in_lead_rows(login_as, users, busy):
@@ -113,7 +113,7 @@ def test_group_by_contact_gives_one_row_per_contact(login_as, users, busy, make_
     assert listed_names(grouped) == ["Cleo Calm", "Ana Ruiz"]  # by last name
     assert len(listed_rows(grouped)) == 2
     assert "(8 leads)" in grouped.get_data(as_text=True) and "2 contacts" in grouped.get_data(as_text=True)
-    assert 'name="group" value="contact" form="search-form"\n        checked' in grouped.get_data(as_text=True)
+    assert markup.parse(grouped).attrs("input[name=group][checked]", "value") == ["contact"]
 
 
 def test_keyset_paging_has_no_duplicates_or_gaps_while_leads_arrive(app, login_as, users, make_contact):
@@ -128,16 +128,15 @@ def test_keyset_paging_has_no_duplicates_or_gaps_while_leads_arrive(app, login_a
         seen += lead_row_ids(response)
         contact_service.record_lead(person, "Showing Request", occurred_at=clock.now())  # arrives meanwhile
         db.session.commit()
-        found = re.search(r'href="([^"]+)"[^>]*rel="next"', response.get_data(as_text=True))
-        url = found.group(1).replace("&amp;", "&") if found else None
+        next_links = markup.parse(response).attrs("a[rel=next]", "href")
+        url = next_links[0] if next_links else None
     assert len(seen) == len(set(seen)) == 61
 
 
 def test_filters_keep_the_sort_and_empty_fields_leave_the_url(login_as, users, busy):
     client = login_as(users["agent"])
     fragment = client.get("/contacts?sort=name&dir=asc&priority=Hot", htmx=True)
-    html = fragment.get_data(as_text=True)
-    assert '<input type="hidden" name="sort" value="name" form="search-form">' in html
+    assert markup.parse(fragment).attrs("input[type=hidden][name=sort][form=search-form]", "value") == ["name"]
     assert fragment.headers["HX-Push-Url"] == "/contacts?priority=Hot&sort=name&dir=asc"
     plain = client.get("/contacts?keyword=&interest_level=&activity=&priority=Hot")
     assert plain.status_code == 302 and plain.headers["Location"].endswith("/contacts?priority=Hot")
@@ -203,7 +202,7 @@ def test_bad_input_never_answers_500(login_as, users, busy, bad_query):
 def test_bulk_actions_from_lead_rows_count_each_contact_once(login_as, users, busy):
     client = login_as(users["manager"])
     page = client.get("/contacts?inquiry_type=Showing Request&priority=Hot").get_data(as_text=True)
-    boxes = re.findall(r'name="contact_ids" value="(\d+)"', page)
+    boxes = markup.parse(page).attrs("input[name=contact_ids]", "value")
     assert boxes == [str(busy["ana"].id)] * 5
     asked = client.post("/contacts/bulk", data={"action": "share", "contact_ids": boxes,
                                                "agent_id": users["agent2"].id, "next": "/contacts"})
@@ -237,7 +236,9 @@ def test_a_smart_list_is_saved_listed_with_its_count_and_applied(login_as, users
     smart_list = db.session.query(SmartList).one()
     assert smart_list.owner_id == users["agent"].id and smart_list.shared_office_id is None
     page = agent.get("/contacts").get_data(as_text=True)
-    assert re.search(r'>Showings</a>\s*<span class="count"[^>]*>5</span>', page)
+    smart_lists = markup.parse(page).select("section.smart-lists li")
+    assert [(item.css_first("a").text(), item.css_first("span.count").text()) for item in smart_lists] \
+        == [("Showings", "5")]
     applied = agent.get(f"/contacts/lists/{smart_list.id}")
     assert listed_rows(applied) == [("Ana Ruiz", "Showing Request")] * 5
     assert login_as(users["agent2"]).get(f"/contacts/lists/{smart_list.id}").status_code == 404

@@ -13,7 +13,6 @@ import pytest
 from crm.extensions import db
 from crm.services import api_keys
 
-from conftest import wait_until
 from events_support import basic_auth, event, free_port, person
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,7 +20,7 @@ BURST = 50
 
 
 @pytest.fixture
-def make_run_server(app, users, database_url, tmp_path):
+def make_run_server(app, users, database_url, tmp_path, wait_until):
     """The real `make run` on a free port against the test database (which has users, so no demo load)."""
     port = free_port()
     env = {**os.environ, "CRM_DATABASE_URL": database_url, "CRM_BIND": f"127.0.0.1:{port}",

@@ -5,11 +5,12 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
+from crm.demo import PASSWORD
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, ManageRequest, Note
 from crm.services import contacts as contact_service
 
-from conftest import PASSWORD
+import markup
 
 
 def _pending(contact) -> ManageRequest | None:
@@ -31,8 +32,9 @@ def test_agent_delete_request_approved_moves_the_contact_to_the_trash_and_the_br
     assert _pending(contact).kind == "Delete"
     page = agent.get(f"/contacts/{contact.id}").get_data(as_text=True)
     assert "Your Delete request is waiting for a manager." in page
-    leads_row = agent.get("/contacts").get_data(as_text=True)
-    assert re.search(rf'<a href="/contacts/{contact.id}#lead-\d+">.*?Delete.*?</tr>', leads_row, re.S)
+    rows = markup.parse(agent.get("/contacts")).select("table.lead-rows tbody tr")
+    assert rows and {(row.css_first("td.name a").attributes["href"].startswith(f"/contacts/{contact.id}#lead-"),
+                      row.css_first(".request-cell").text(strip=True)) for row in rows} == {(True, "Delete")}
 
     manager = login_as(users["manager"])
     page = manager.get("/requests").get_data(as_text=True)
@@ -40,7 +42,7 @@ def test_agent_delete_request_approved_moves_the_contact_to_the_trash_and_the_br
     request_id = _pending(contact).id
     approved = manager.post(f"/requests/{request_id}/approve", htmx=True)
     assert approved.status_code == 200
-    assert f'id="request-{request_id}"' in approved.get_data(as_text=True)
+    assert markup.parse(approved).has(f"#request-{request_id}")
     assert "Approved" in approved.get_data(as_text=True)
 
     assert agent.get(f"/contacts/{contact.id}").status_code == 404
@@ -123,7 +125,7 @@ def test_manager_approves_from_the_request_column_of_leads(login_as, users, make
     login_as(users["agent"]).post(f"/contacts/{contact.id}/manage/archive")
     manager = login_as(users["manager"])
     row = manager.get("/contacts").get_data(as_text=True)
-    assert 'aria-label="Approve Archive of Column Approve"' in row
+    assert markup.parse(row).has('button[aria-label="Approve Archive of Column Approve"]')
 
     approved = manager.post(f"/contacts/{contact.id}/request/approve", htmx=True)
     assert approved.status_code == 200
@@ -137,11 +139,11 @@ def _signed_in_opener(base_url: str, email: str):
     """A real HTTP client (cookies + CSRF token) for racing through the live server."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     page = opener.open(f"{base_url}/login").read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = markup.parse(page).attr("input[name=csrf_token]", "value")
     form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
     signed_in_page = opener.open(f"{base_url}/login", form).read().decode()
     # The token changes at sign-in (SPEC §8): the page after it carries the new one.
-    return opener, re.search(r'"X-CSRFToken": "([^"]+)"', signed_in_page).group(1)
+    return opener, markup.parse(signed_in_page).csrf_token()
 
 
 def test_two_managers_deciding_at_once_one_wins_and_the_other_is_told(live_server, users, make_contact):

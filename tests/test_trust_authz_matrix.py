@@ -129,6 +129,8 @@ MATRIX: dict[str, Route] = {
     "imports.start": Route(DECIDERS, "import"),
     "imports.cancel": Route(DECIDERS, "import"),
     "imports.undo": Route(DECIDERS, "import"),
+    "imports.save_mapping": Route(DECIDERS, "import"),
+    "imports.use_mapping": Route(DECIDERS, "import"),
     "webhooks.index": Route(BROKER),
     "webhooks.subscribe": Route(BROKER),
     "webhooks.detail": Route(BROKER, "subscription"),

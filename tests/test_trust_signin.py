@@ -3,12 +3,11 @@ sign-out that ends the session on the server, a fresh CSRF token at sign-in, one
 import pytest
 
 from crm import clock
+from crm.demo import PASSWORD
 from crm.extensions import db
 from crm.models import SignInFailure
 from crm.safe_redirect import safe_path
 from crm.services import sessions
-
-from conftest import PASSWORD, WebClient
 
 
 def test_five_failures_for_one_email_then_429_even_with_the_right_password(web, users):
@@ -25,12 +24,12 @@ def test_five_failures_from_one_address_block_other_emails(web, users):
     assert web.post("/login", {"email": "agent2@demo.test", "password": PASSWORD}).status_code == 429
 
 
-def test_the_count_lives_in_the_database_and_expires_after_15_minutes(app, web, users):
+def test_the_count_lives_in_the_database_and_expires_after_15_minutes(web, make_web, users):
     with clock.frozen_at(clock.now()):
         for _ in range(5):
             web.post("/login", {"email": "agent@demo.test", "password": "wrong"})
         assert db.session.scalar(db.select(db.func.count()).select_from(SignInFailure)) == 5
-        other_process = WebClient(app.test_client())
+        other_process = make_web()
         assert other_process.post("/login", {"email": "agent@demo.test", "password": PASSWORD}).status_code == 429
         clock.advance(sessions.FAILURE_WINDOW)
         assert other_process.post("/login", {"email": "agent@demo.test", "password": PASSWORD}).status_code == 302

@@ -6,8 +6,6 @@ from playwright.sync_api import expect
 from crm import create_app
 from crm.services import settings
 
-from conftest import sign_in_on
-
 
 @pytest.fixture
 def strict_page(browser, live_server):
@@ -57,7 +55,7 @@ def test_session_cookies_are_secure_when_the_base_url_is_https(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_the_app_works_under_its_csp_in_a_browser(strict_page, users, make_contact):
+def test_the_app_works_under_its_csp_in_a_browser(strict_page, users, make_contact, sign_in_on):
     settings.put("roles_may_export", ["agent", "manager", "broker"])  # granted, so the agent has Dl CSV
     make_contact(users["agent"], "Hattie", "Hot", priority="Hot")
     make_contact(users["agent"], "Cole", "Cold", priority="Cold")
@@ -76,7 +74,7 @@ def test_the_app_works_under_its_csp_in_a_browser(strict_page, users, make_conta
     assert strict_page.violations == []
 
 
-def test_revoking_an_api_key_asks_first_under_the_csp(strict_page, users):
+def test_revoking_an_api_key_asks_first_under_the_csp(strict_page, users, sign_in_on):
     from crm.extensions import db
     from crm.services import api_keys
     api_keys.create_key("probe.example")

@@ -15,6 +15,8 @@ from crm.models import OutboxMessage, WebhookDelivery, WebhookSubscription
 from crm.services import contacts as contact_service
 from crm.services import delivery, referrals, webhooks
 
+import markup
+
 NOW = datetime(2026, 11, 20, 12, 0)
 
 
@@ -108,7 +110,7 @@ def test_retried_on_500_then_delivered_once(users, receiver, login_as):
     assert first == second and second["data"]["status"] == "Appointment Set"
     assert receiver.requests[0][0]["webhook-id"] == receiver.requests[1][0]["webhook-id"]
     page = web.get(f"/settings/webhooks/{sent.subscription_id}").get_data(as_text=True)
-    assert "Delivered" in page and "<td>200</td>" in page
+    assert "Delivered" in page and "200" in markup.parse(page).texts("td")
 
 
 def test_send_test_event_and_redeliver(users, receiver, login_as):
@@ -164,3 +166,16 @@ def test_payload_has_no_private_notes(users, receiver, login_as):
     db.session.commit()
     delivery.deliver_outbox()
     assert "secret plan" not in json.dumps(receiver.verified(_only_subscription().secret))
+
+
+def test_delete_webhook_asks_first_with_and_without_javascript(users, receiver, login_as):
+    web, response = _subscribe(login_as, users["broker"], receiver.url, "lead.created")
+    detail = response.headers["Location"]
+    question = f"Delete the webhook to {receiver.url}? It gets no more events"
+    assert f'hx-confirm="{question}' in web.get(detail).get_data(as_text=True)
+    asked = web.post(f"{detail}/delete")  # a plain form post: the confirmation step, nothing deleted
+    assert asked.status_code == 200 and question in asked.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 1
+    done = web.post(f"{detail}/delete", {"confirmed": "1"}, htmx=True)  # htmx after its confirm dialog
+    assert done.status_code == 200 and done.headers.get("HX-Redirect") == "/settings/webhooks"
+    assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0

@@ -1,7 +1,7 @@
 """Contacts (consumers), their leads (one row per action), notes, sharing and the activity log."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
@@ -86,6 +86,13 @@ class Contact(Model):
         # Referrals sub-tabs: an agent's counts and lists from the first, everyone's lists by the second.
         Index("ix_contacts_owner_referral", "owner_id", "referral_status", "referral_status_changed_at"),
         Index("ix_contacts_referral_changed", "referral_status_changed_at"),
+        # The dashboard (crm/services/dashboard.py): referrals per day, and the open action plans.
+        Index("ix_contacts_live_referral_changed", "referral_status_changed_at", "office_id", "owner_id",
+              "referral_status", sqlite_where=text("archived_at IS NULL AND deleted_at IS NULL"),
+              postgresql_where=text("archived_at IS NULL AND deleted_at IS NULL")),
+        Index("ix_contacts_open_plan", "office_id", "owner_id",
+              sqlite_where=text("action_plan_id IS NOT NULL AND plan_completed_at IS NULL"),
+              postgresql_where=text("action_plan_id IS NOT NULL AND plan_completed_at IS NULL")),
         # Update requests (SPEC §4.6) find the due referrals in this index alone.
         Index("ix_contacts_update_due", "lead_status", "referral_status_changed_at", "update_requested_at"),
     )
@@ -150,6 +157,9 @@ class Lead(Model):
     digest_pending: Mapped[bool] = mapped_column(default=False, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # The owner's first logged action at or after an immediate-class lead (speed to lead), kept by
+    # database triggers (crm/services/dashboard_rollup.py).
+    answered_at: Mapped[datetime | None]
 
     # Copies of the contact's fields, so that the Leads screen (one row per lead, SPEC §3.2) filters,
     # sorts and checks visibility on this table alone. crm/services/lead_rows.py keeps them true.
@@ -184,6 +194,8 @@ class Lead(Model):
         Index("ix_leads_owner_name", "owner_id", "contact_name_key"),
         Index("ix_leads_name", "contact_name_key"),
         Index("ix_leads_property_zip", "property_zip"),
+        Index("ix_leads_answered", "occurred_at", "owner_id", "office_id", "contact_deleted", "answered_at",
+              sqlite_where=text("answered_at IS NOT NULL"), postgresql_where=text("answered_at IS NOT NULL")),
     )
 
 

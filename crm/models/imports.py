@@ -2,7 +2,7 @@
 (for `Undo import`) and the rows it skipped (for the report)."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm import clock
@@ -58,3 +58,16 @@ class ImportSkippedRow(Model):
     row_number: Mapped[int]
     problems: Mapped[str] = mapped_column(Text)
     values: Mapped[str] = mapped_column(Text)  # JSON list of the row's cells
+
+
+class ImportMapping(Model):
+    """A column mapping saved under a name for the office's later uploads."""
+    __tablename__ = "import_mappings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    mapping: Mapped[str] = mapped_column(Text)  # JSON: CRM field -> column header
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (UniqueConstraint("office_id", "name"),)

@@ -2,22 +2,24 @@
 type, referrals per sub-tab over time, late tasks and ignored referrals.
 
 Scope: an agent sees their own contacts, a manager their office's, the broker (and concierge)
-everyone's or one office's. Every figure is one grouped, indexed query over that scope; only speed
-to lead brings its per-lead minutes into Python, for the percentiles SQLite cannot compute.
+everyone's or one office's. Lead counts come from the hourly rollups the database keeps
+(crm/services/dashboard_rollup.py), speed to lead from `leads.answered_at`: only the answered
+leads' minutes come into Python, for the percentiles SQLite cannot compute.
 """
 import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, Date, and_, case, cast, func, literal, literal_column, select, true, union_all
 
 from crm import clock, policy
 from crm.extensions import db
-from crm.models import ActivityLog, Contact, Lead, Office, User
-from crm.models.values import IMMEDIATE_INQUIRIES, REFERRAL_TABS
+from crm.models import Contact, DashboardCount, DashboardCountChange, Lead, Office, User
+from crm.models.values import REFERRAL_TABS
 from crm.services import action_plans, local_time, settings
 
 DEFAULT_DAYS = 30
@@ -60,13 +62,34 @@ class Period:
 
     @property
     def window(self) -> tuple[datetime, datetime]:
-        after_end = self.end + timedelta(days=1)
-        return local_time.day_start(self.start, self.zone), local_time.day_start(after_end, self.zone)
+        """The UTC hours whose local day is in the period, [first, after last) (a lead counts on the
+        day of its hour: exact wherever the offset is whole hours)."""
+        first, after_end = self.start, self.end + timedelta(days=1)
+        return _hour_up(local_time.day_start(first, self.zone)), _hour_up(local_time.day_start(after_end, self.zone))
 
-    def day_of(self, hour) -> date:
-        """The viewer's day of a UTC hour as `_hour` reads it."""
-        moment = hour if isinstance(hour, datetime) else datetime.fromisoformat(hour)
-        return local_time.to_local(moment, self.zone).date()
+    def utc_offsets(self) -> list[tuple[datetime, int]]:
+        """(from this UTC moment, the zone's offset in seconds) over the window: one piece, or a
+        few where daylight saving time switches."""
+        start, end = self.window
+        pieces = [(start, _offset(start, self.zone))]
+        for day in self.days:
+            after = local_time.day_start(day + timedelta(days=1), self.zone)
+            if _offset(after, self.zone) != pieces[-1][1]:  # switched during `day`: find the hour
+                moment = local_time.day_start(day, self.zone)
+                while _offset(moment, self.zone) == pieces[-1][1]:
+                    moment += timedelta(hours=1)
+                pieces.append((moment, _offset(moment, self.zone)))
+        return pieces
+
+
+def _offset(moment: datetime, zone: ZoneInfo) -> int:
+    offset = local_time.to_local(moment, zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def _hour_up(moment: datetime) -> datetime:
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + timedelta(hours=1)
 
 
 def _parse_day(raw: str | None) -> date | None:
@@ -114,12 +137,44 @@ def offices_to_choose(viewer: User) -> list[Office]:
     return list(db.session.scalars(select(Office).order_by(Office.name)))
 
 
-def _hour(column):
-    """The UTC hour of a timestamp, as both databases spell it: counted per hour in SQL, then put
-    on the viewer's day in Python (SQLite knows no time zones)."""
-    if db.engine.dialect.name == "sqlite":
-        return func.strftime("%Y-%m-%d %H:00:00", column)
-    return func.date_trunc("hour", column)
+def _local_day(column, period: Period):
+    """The viewer's day of a UTC timestamp, in SQL (SQLite knows no time zones: the offsets of the
+    period's pieces are spelled out)."""
+    pieces = period.utc_offsets()
+    sqlite = db.engine.dialect.name == "sqlite"
+
+    def shift(seconds: int):
+        return literal(f"{seconds:+d} seconds") if sqlite else literal(seconds)
+
+    offset = case(*[(column < until, shift(seconds)) for (_, seconds), (until, _) in pairwise(pieces)],
+                  else_=shift(pieces[-1][1])) if len(pieces) > 1 else shift(pieces[0][1])
+    if sqlite:
+        return func.date(column, offset)
+    return cast(column + offset * literal_column("interval '1 second'"), Date)
+
+
+def _counted(dimension: str, period: Period, scope_ids: list[int], per_day: bool = True):
+    """(day, value, leads) from the rollups of `scope_ids` (folded counts plus pending changes), or
+    without `per_day` (value, leads)."""
+    start, end = period.window
+    parts = [select(table.hour, table.value, table.leads).where(
+        table.dimension == dimension, table.scope_id.in_(scope_ids), table.hour >= start, table.hour < end)
+        for table in (DashboardCount, DashboardCountChange)]
+    rows = union_all(*parts).subquery()
+    columns = [_local_day(rows.c.hour, period).label("day")] if per_day else []
+    columns.append(rows.c.value)
+    total = func.sum(rows.c.leads)
+    return db.session.execute(select(*columns, total).group_by(*columns).having(total != 0))
+
+
+def _offices_in_view(viewer: User, period: Period) -> list[int]:
+    """The rollups' office scopes the viewer counts (0: leads without an office); an agent's
+    own leads may be in any office."""
+    if viewer.role == "manager":
+        return [viewer.office_id or 0]
+    if period.office_id is not None:
+        return [period.office_id]
+    return [0, *db.session.scalars(select(Office.id))]
 
 
 # --- Speed to lead --------------------------------------------------------------------------
@@ -151,25 +206,31 @@ class Speed:
 
 def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
     """Overall and per owner, for immediate-class leads of the period with an owner."""
+    offices = _offices_in_view(viewer, period)  # an agent: every office, then only their own leads
+
+    def per_owner_count(dimension: str) -> dict[int, int]:
+        return {int(owner): count for owner, count in _counted(dimension, period, offices, per_day=False)
+                if viewer.role != "agent" or int(owner) == viewer.id}
+
+    leads, unanswered = per_owner_count("immediate"), per_owner_count("unanswered")
+    names = {user_id: name for user_id, name in db.session.execute(select(User.id, User.name)
+                                                                    .where(User.id.in_(leads)))}
+    per_owner = {owner_id: Speed(names.get(owner_id, ""), owner_id, [], unanswered.get(owner_id, 0))
+                 for owner_id in leads}
     start, end = period.window
-    first_action = (select(func.min(ActivityLog.created_at))
-                    .where(ActivityLog.contact_id == Contact.id, ActivityLog.actor_id == Contact.owner_id,
-                           ActivityLog.created_at >= Lead.occurred_at)
-                    .scalar_subquery())
-    rows = db.session.execute(
-        select(Contact.owner_id, User.name, Lead.occurred_at, first_action).select_from(Lead)
-        .join(Contact, Contact.id == Lead.contact_id).join(User, User.id == Contact.owner_id)
-        .where(Lead.occurred_at >= start, Lead.occurred_at < end, Lead.inquiry_type.in_(IMMEDIATE_INQUIRIES),
-               scope_condition(viewer, period)))
-    overall = Speed("All agents", None, [], 0)
-    per_owner: dict[int | None, Speed] = {}
-    for owner_id, owner_name, occurred_at, answered_at in rows:
-        speed = per_owner.setdefault(owner_id, Speed(owner_name, owner_id, [], 0))
-        for bucket in (overall, speed):
-            if answered_at is None:
-                bucket.unanswered += 1
-            else:
-                bucket.minutes.append((answered_at - occurred_at).total_seconds() / 60)
+    answered = (select(Lead.owner_id, Lead.occurred_at, Lead.answered_at)
+                .with_hint(Lead, "INDEXED BY ix_leads_answered", "sqlite")  # without fresh statistics too
+                .where(Lead.answered_at.is_not(None), Lead.occurred_at >= start, Lead.occurred_at < end,
+                       Lead.owner_id.is_not(None), Lead.contact_deleted.is_(False)))
+    if viewer.role == "agent":
+        answered = answered.where(Lead.owner_id == viewer.id)
+    elif viewer.role == "manager" or period.office_id is not None:
+        answered = answered.where(Lead.office_id.in_(offices))
+    overall = Speed("All agents", None, [], sum(per_owner[owner].unanswered for owner in per_owner))
+    for owner_id, occurred_at, answered_at in db.session.execute(answered):
+        minutes = (answered_at - occurred_at).total_seconds() / 60  # type: ignore[operator]  # answered: not None
+        overall.minutes.append(minutes)
+        per_owner[owner_id].minutes.append(minutes)  # type: ignore[index]  # owner: not None
     return overall, sorted(per_owner.values(), key=lambda speed: speed.label)
 
 
@@ -193,34 +254,30 @@ class DailyCounts:
 def _daily(period: Period, rows, key_of=lambda key: key) -> DailyCounts:
     buckets = period.buckets
     counts: dict[str, dict[date, int]] = defaultdict(lambda: dict.fromkeys(buckets, 0))
-    for hour, key, count in rows:
-        counts[key_of(key) or "(none)"][period.bucket_of(period.day_of(hour))] += count
+    for day, key, count in rows:
+        local = day if isinstance(day, date) else date.fromisoformat(day)
+        counts[key_of(key) or "(none)"][period.bucket_of(local)] += count
     return DailyCounts(buckets, dict(counts))
 
 
-def _leads_per_day(viewer: User, period: Period, key_column) -> DailyCounts:
-    start, end = period.window
-    day = _hour(Lead.occurred_at)
-    rows = db.session.execute(
-        select(day, key_column, func.count()).select_from(Lead)
-        .join(Contact, Contact.id == Lead.contact_id)
-        .where(Lead.occurred_at >= start, Lead.occurred_at < end, scope_condition(viewer, period))
-        .group_by(day, key_column))
-    return _daily(period, rows)
+def _leads_per_day(viewer: User, period: Period, dimension: str) -> DailyCounts:
+    if viewer.role == "agent":
+        return _daily(period, _counted(f"owner_{dimension}", period, [viewer.id]))
+    return _daily(period, _counted(dimension, period, _offices_in_view(viewer, period)))
 
 
 def leads_by_source(viewer: User, period: Period) -> DailyCounts:
-    return _leads_per_day(viewer, period, Contact.contact_source)
+    return _leads_per_day(viewer, period, "source")
 
 
 def leads_by_inquiry_type(viewer: User, period: Period) -> DailyCounts:
-    return _leads_per_day(viewer, period, Lead.inquiry_type)
+    return _leads_per_day(viewer, period, "inquiry")
 
 
 def referrals_by_tab(viewer: User, period: Period) -> DailyCounts:
     """Referrals by the day they moved to their current status, per sub-tab."""
     start, end = period.window
-    day = _hour(Contact.referral_status_changed_at)
+    day = _local_day(Contact.referral_status_changed_at, period)
     rows = db.session.execute(
         select(day, Contact.referral_status, func.count())
         .where(Contact.referral_status_changed_at >= start, Contact.referral_status_changed_at < end,
@@ -240,7 +297,8 @@ class Compliance:
 def compliance(viewer: User, period: Period) -> Compliance:
     """Referrals with a late task and ignored referrals, now (they are states, not events)."""
     now = clock.now()
-    in_scope = and_(scope_condition(viewer, period), Contact.archived_at.is_(None))
+    in_scope = and_(scope_condition(viewer, period), Contact.archived_at.is_(None),
+                    Contact.action_plan_id.is_not(None), Contact.plan_completed_at.is_(None))  # both need an open plan
     late, ignored = db.session.execute(select(
         func.count().filter(action_plans.plan_status_condition("Late Task", now)),
         func.count().filter(action_plans.ignored_condition(now, settings.get("days_allowed_ignored"))),

@@ -12,10 +12,11 @@ rows another worker has locked (FOR UPDATE SKIP LOCKED); on SQLite the statement
 database's single write lock. Either way no two workers hold the same message, and a worker
 that died mid-send gives its messages back when the lease runs out.
 
-Without CRM_SMTP_URL (CRM_SMS_URL) messages are printed to the console and marked `logged`.
+Without CRM_SMTP_URL (CRM_SMS_URL) messages are written to the log, whole, and marked `logged`.
 """
 import contextlib
 import json
+import logging
 import smtplib
 import ssl
 import urllib.request
@@ -35,6 +36,8 @@ from crm.extensions import db
 from crm.models import OutboxMessage, User
 from crm.models.values import OutboxStatus
 from crm.services import alerts, outbox, paging, webhooks
+
+log = logging.getLogger(__name__)
 
 RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -235,11 +238,12 @@ class SmtpSender:
             self.connection = None
 
 
-def _print_to_console(message: OutboxMessage) -> None:
-    print(f"--- {message.channel} #{message.id} to {message.recipient}: {message.subject}\n"
-          f"{message.body_text}\n--- end of #{message.id}", flush=True)
-    current_app.logger.info("outbox %s #%s to %s logged (no %s configured)", message.channel, message.id,
-                            message.recipient, "CRM_SMTP_URL" if message.channel == "email" else "CRM_SMS_URL")
+def _log_instead_of_sending(message: OutboxMessage) -> None:
+    """With no server configured the message goes to the log, whole, so a developer can read it there."""
+    setting = "CRM_SMTP_URL" if message.channel == "email" else "CRM_SMS_URL"
+    log.info("outbox message logged: no %s configured", setting, extra={
+        "channel": message.channel, "outbox_id": message.id, "to": message.recipient,
+        "subject": message.subject, "body": message.body_text})
 
 
 def send_sms(url: str, message: OutboxMessage) -> None:
@@ -264,13 +268,13 @@ def _attempt(message: OutboxMessage, smtp: SmtpSender | None) -> Outcome:
     """Send one claimed message (or log it for want of an endpoint) and say how it went."""
     send = _transport(message, smtp)
     if send is None:
-        _print_to_console(message)
+        _log_instead_of_sending(message)
         return Outcome(message, message.channel, OutboxStatus.LOGGED, sent_at=clock.now())
     try:
         send()
     except Exception as error:  # any failure of one message is recorded on it and retried later
-        current_app.logger.warning("outbox #%s to %s failed (attempt %s): %s", message.id, message.recipient,
-                                   message.attempts, error)
+        log.warning("outbox message failed: %s", error, extra={
+            "outbox_id": message.id, "to": message.recipient, "attempt": message.attempts})
         return _failure(message, f"{type(error).__name__}: {error}"[:2000])
     return Outcome(message, message.channel, OutboxStatus.SENT, sent_at=clock.now())
 

@@ -28,7 +28,7 @@ from crm.models import (
     Lead,
     User,
 )
-from crm.services import action_plans, contacts, routing, settings, webhooks
+from crm.services import action_plans, contacts, lead_rows, routing, settings, webhooks
 
 
 @dataclass
@@ -161,6 +161,7 @@ class ChunkWriter:
         self._insert_people(new_people)
         lead_ids = self._insert_leads()
         self._update_matched()
+        lead_rows.sync(db.session, {self._contact_id(target) for _row, target in self.rows})  # the Leads list's copies
         self._insert_logs_and_records(new_people, lead_ids)
         self._emit_webhooks(new_people, lead_ids)
         return len(new_people), len(self.rows) - len(new_people)

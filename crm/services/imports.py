@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 
 from crm import clock, policy
 from crm.extensions import db
-from crm.models import Contact, ContactImport, ImportedRecord, ImportSkippedRow, Lead, User
+from crm.models import Contact, ContactImport, ImportedRecord, ImportMapping, ImportSkippedRow, Lead, User
 from crm.models.values import CONTACT_TYPES, INQUIRY_TYPES, ImportStatus
 from crm.services import contacts, events
 from crm.services.errors import FieldError
@@ -311,6 +311,43 @@ def read_mapping(form: dict[str, str], column_count: int) -> dict[str, int]:
     if not any(name in mapping for name in IDENTITY_FIELDS):
         raise ImportProblem("Map at least one name, email or phone column.", "mapping")
     return mapping
+
+
+# --- Named mappings (an office's, for its later uploads) -------------------------------------------
+
+MAPPING_NAME_MAX = 60
+
+
+def office_mappings(user: User) -> list[ImportMapping]:
+    return list(db.session.scalars(select(ImportMapping).where(ImportMapping.office_id == user.office_id)
+                                   .order_by(func.lower(ImportMapping.name))))
+
+
+def save_mapping(user: User, name: str | None, mapping: dict[str, int], headers: list[str]) -> ImportMapping:
+    """The mapping under `name` for the user's office, by header name (a later file may order its
+    columns differently)."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ImportProblem("Give the mapping a name to save it.", "mapping_name")
+    if len(name) > MAPPING_NAME_MAX:
+        raise ImportProblem(f"A mapping name has at most {MAPPING_NAME_MAX} characters.", "mapping_name")
+    if db.session.scalar(select(ImportMapping.id).where(ImportMapping.office_id == user.office_id,
+                                                        func.lower(ImportMapping.name) == name.lower())):
+        raise ImportProblem(f"Your office already has a mapping named “{name}”; choose another name.",
+                            "mapping_name")
+    saved = ImportMapping(office_id=user.office_id, name=name, created_by_id=user.id,
+                          mapping=json.dumps({field: headers[index] for field, index in mapping.items()}))
+    db.session.add(saved)
+    return saved
+
+
+def use_mapping(stored: ContactImport, saved: ImportMapping) -> list[str]:
+    """Map the upload's columns as `saved` does; returns the labels of fields whose column this
+    file lacks (left unmapped)."""
+    position = {header: index for index, header in reversed(list(enumerate(json.loads(stored.headers))))}
+    wanted = json.loads(saved.mapping)
+    stored.mapping = json.dumps({field: position[header] for field, header in wanted.items() if header in position})
+    return [FIELDS[field][0] for field, header in wanted.items() if header not in position and field in FIELDS]
 
 
 @dataclass

@@ -21,6 +21,8 @@ def leads_url(period: dashboard.Period, first: date | None = None, **filters) ->
               for value in (values if isinstance(values, (list, tuple)) else [values])]
     last = period.bucket_end(first) if first else period.end
     params += [("activity_from", (first or period.start).isoformat()), ("activity_to", last.isoformat())]
+    if period.office_id is not None:
+        params.append(("office", str(period.office_id)))  # the broker's chosen office, as on the Leads list
     return f"{LEADS_PATH}?{urlencode(params)}"
 
 

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField
+from wtforms import SelectField, StringField
 
 from crm.services.imports import FIELDS
 
@@ -26,4 +26,5 @@ def mapping_form(headers: list[str], mapping: dict[str, int], agents, routing_al
     owners = ([(NOT_IMPORTED, "By the lead-flow rules")] if routing_allowed else []) + [
         (str(agent.id), agent.name) for agent in agents]
     MappingForm.assign_to = SelectField("New people go to", choices=owners)
+    MappingForm.mapping_name = StringField("Save this mapping as")
     return MappingForm(formdata=formdata)
