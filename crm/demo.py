@@ -15,7 +15,7 @@ from crm.demo_accounts import add_demo as add_accounts_demo
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, Office, ServiceZip, User, ZipSponsorship
 from crm.models import values as v
-from crm.services import lead_rows
+from crm.services import dashboard_rollup, lead_rows
 
 PASSWORD = "demo1234"
 UNSHARED_STATUSES = [status for status in v.CONTACT_STATUSES if status != "Shared"]  # `Shared` needs a share
@@ -278,21 +278,24 @@ def _deferred_structures() -> list[tuple[str, list[str]]]:
 
 @contextmanager
 def _structures_built_after():
-    """Into empty tables, rows go in without their secondary indexes, foreign keys and full-text
-    trigger (`_deferred_structures`), which are made again once at the end: one sort or one check
-    each instead of a million scattered insertions. With rows there already (a second load) they stay."""
+    """Into empty tables, rows go in without their secondary indexes, foreign keys, full-text trigger
+    (`_deferred_structures`) and the dashboard's rollup triggers, which are made again once at the end:
+    one sort, check or recount each instead of a million scattered insertions. With rows there already
+    (a second load) they stay."""
     if db.session.scalar(select(Contact.id).limit(1)) is not None:
         yield
         return
     deferred = _deferred_structures()
     for drop, _again in deferred:
         db.session.execute(text(drop))
+    dashboard_rollup.uninstall(db.session.connection())
     yield
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET maintenance_work_mem = '256MB'"))  # the server's memory, for the sorts
     for _drop, again in tqdm(deferred, unit=" indexes", desc="Indexes", disable=len(deferred) < 2):
         for statement in again:
             db.session.execute(text(statement))
+    dashboard_rollup.install(db.session.connection())  # one recount instead of a trigger per row
 
 
 def _bulk_load(contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now) -> None:

@@ -11,6 +11,7 @@ from crm.models import (
     ContactImport,
     ContactPhone,
     ContactShare,
+    DashboardCount,
     DashboardCountChange,
     Lead,
     SmartList,
@@ -18,7 +19,15 @@ from crm.models import (
     WebhookDelivery,
 )
 from crm.services import contacts as contact_service
-from crm.services import dashboard
+from crm.services import dashboard, dashboard_rollup
+
+
+def _leads_counted_per_dimension() -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for table in (DashboardCount, DashboardCountChange):
+        for dimension, leads in db.session.execute(select(table.dimension, func.sum(table.leads)).group_by(table.dimension)):
+            counted[dimension] = counted.get(dimension, 0) + leads
+    return counted
 
 
 def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
@@ -42,8 +51,11 @@ def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
     assert db.session.scalar(select(Contact.id).where(Contact.first_name == "Winston"))
 
     fresh = contact_service.create_contact(None, emails=["after.demo@example.com"], first_name="After")
+    counted_before = _leads_counted_per_dimension()
     contact_service.record_lead(fresh, "Registration")
     db.session.commit()  # ids continue after the bulk rows (sequences reset on PostgreSQL)
+    # the rollup triggers, off during the bulk rows, are back: the new lead is counted
+    assert _leads_counted_per_dimension()["inquiry"] == counted_before["inquiry"] + 1
     assert db.session.get(User, db.session.scalar(select(User.id).where(User.email == "broker@demo.test"))) \
         .check_password(demo.PASSWORD)
 
@@ -88,3 +100,7 @@ def test_the_demo_shows_the_import_webhooks_and_dashboard(app):
     sources = dashboard.leads_by_source(manager, dashboard.read_period({}, manager))
     assert sum(sources.total(key) for key in sources.keys) > 0
     assert db.session.scalar(select(func.count()).select_from(DashboardCountChange)) == 0  # folded
+    # the bulk rows went in with the rollup triggers off; the counts equal a recount from the leads
+    counted = _leads_counted_per_dimension()
+    dashboard_rollup.recount(db.session.connection())
+    assert _leads_counted_per_dimension() == counted and counted["inquiry"] >= 2000
