@@ -25,7 +25,8 @@ from crm.services import dashboard, dashboard_rollup
 def _leads_counted_per_dimension() -> dict[str, int]:
     counted: dict[str, int] = {}
     for table in (DashboardCount, DashboardCountChange):
-        for dimension, leads in db.session.execute(select(table.dimension, func.sum(table.leads)).group_by(table.dimension)):
+        per_dimension = select(table.dimension, func.sum(table.leads)).group_by(table.dimension)
+        for dimension, leads in db.session.execute(per_dimension):
             counted[dimension] = counted.get(dimension, 0) + leads
     return counted
 
