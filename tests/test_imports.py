@@ -1,4 +1,4 @@
-"""Contact import (issue 13 item 1): upload, mapping and preview, the worker's import, dedupe,
+"""Contact import (docs/product.md#import-contacts): upload, mapping and preview, the worker's import, dedupe,
 routing, masking, resume, cancel, undo, the skipped-rows report, and bad input storing nothing."""
 import io
 import json

@@ -1,4 +1,4 @@
-"""Leads lists one row per lead (SPEC §3.2, issue 8): events become rows, lead-level and
+"""Leads lists one row per lead (docs/product.md#leads): events become rows, lead-level and
 contact-level filters, masking in the rows, Group by contact, keyset paging, Smart Lists, a
 statement count that does not grow with the rows, and bad input never answering 500."""
 from datetime import datetime, timedelta

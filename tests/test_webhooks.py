@@ -1,4 +1,4 @@
-"""Webhooks out (issue 13 item 2): a real HTTP receiver on 127.0.0.1 verifies every request with the
+"""Webhooks out (docs/product.md#webhooks): a real HTTP receiver on 127.0.0.1 verifies every request with the
 same `standardwebhooks` package; the outbox worker sends and retries."""
 import json
 import threading

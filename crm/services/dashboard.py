@@ -1,4 +1,4 @@
-"""The manager's dashboard (issue 13 item 3): speed to lead, leads per day by source and by inquiry
+"""The manager's dashboard (docs/product.md#dashboard): speed to lead, leads per day by source and by inquiry
 type, referrals per sub-tab over time, late tasks and ignored referrals.
 
 Scope: an agent sees their own contacts, a manager their office's, the broker (and concierge)
