@@ -8,6 +8,7 @@ Load data first: `flask --app crm demo --contacts 200000 --leads 1000000`.
 Targets: p95 under 50 ms, and at most 2x the bare SQL.
 """
 import argparse
+import os
 import re
 import statistics
 import time
@@ -37,22 +38,17 @@ QUERIES = [
     "keyword=33602",
     "keyword=T12345",
     "keyword=555-2",
-    "sort=name&dir=asc",
-    "sort=inquiry_type&dir=asc",
-    "sort=property&dir=asc",
-    "sort=date&dir=asc",
-    "sort=contact_status&dir=asc",
-    "sort=contact_type&dir=asc",
-    "sort=priority&dir=asc",
-    "sort=interest_level&dir=desc",
-    "sort=owner&dir=asc",
-    "sort=action_plan&dir=asc",
+    *(f"sort={sort}&dir={direction}" for sort in lead_search.SORTS for direction in ("asc", "desc")),
     "page=40",
     "page=400",
+    "sort=name&dir=asc&page=40",
     "group=contact",
     "group=contact&inquiry_type=Showing Request",
+    "office=1",
 ]
-ROLES = {"broker": "broker@demo.test", "manager": "manager@demo.test", "agent": "agent@demo.test"}
+# agent2@demo.test is the demo's agent with contacts shared with them (their query takes another path).
+ROLES = {"broker": "broker@demo.test", "manager": "manager@demo.test", "agent": "agent@demo.test",
+         "shared": "agent2@demo.test"}
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -66,12 +62,28 @@ def sign_in(client, email: str) -> None:
     client.post("/login", data={"email": email, "password": "demo1234", "csrf_token": token})
 
 
+def answered(response):
+    """A timed page must be the page, not an error."""
+    if response.status_code != 200:
+        raise SystemExit(f"{response.request.url} answered {response.status_code}")
+    return response
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+CPU_MS: list[float] = []  # this process's CPU time of each timed call (the app and, for SQLite, the database)
+
+
 def time_call(call, repeat: int) -> list[float]:
     samples = []
+    CPU_MS.clear()
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         call()
         samples.append((time.perf_counter() - start) * 1000)
+        CPU_MS.append((time.process_time() - cpu) * 1000)
     return samples
 
 
@@ -125,13 +137,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--roles", default=",".join(ROLES), help="e.g. agent,manager")
+    parser.add_argument("--match", default="", help="only the query shapes containing this text")
     args = parser.parse_args()
+    started_cpu, started_wall = time.process_time(), time.perf_counter()
+    print(f"load average at start: {load_average()}")
     app = create_app()
     with app.app_context():
         counts = (db.session.scalar(select(func.count(Contact.id))), db.session.scalar(select(func.count(Lead.id))))
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
           f"{counts[0]:,} contacts, {counts[1]:,} leads, now {clock.now():%Y-%m-%d}")
-    print(f"{'role':8} {'query':52} {'p50 ms':>7} {'p95 ms':>7} {'sql p95':>8} {'ratio':>6}  "
+    print(f"{'role':8} {'query':52} {'p50 ms':>7} {'p95 ms':>7} {'cpu p50':>7} {'sql p95':>8} {'ratio':>6}  "
           "target: p95 < 50, ratio <= 2")
     worst, worst_ratio, misses = 0.0, 0.0, 0
     roles = [role for role in args.roles.split(",") if role in ROLES]
@@ -139,11 +154,12 @@ def main() -> None:
         email = ROLES[role]
         client = app.test_client()
         sign_in(client, email)
-        for query in QUERIES:
+        for query in (query for query in QUERIES if args.match in query):
             url = f"/contacts?{query}"
             client.get(url, headers={"HX-Request": "true"})  # warm up
-            page = time_call(lambda client=client, url=url: client.get(url, headers={"HX-Request": "true"}),
+            page = time_call(lambda client=client, url=url: answered(client.get(url, headers={"HX-Request": "true"})),
                              args.repeat)
+            page_cpu = statistics.median(CPU_MS)
             sql = bare_sql(app, captured_statements(app, email, query), args.repeat)
             p95, sql95 = percentile(page, 95), percentile(sql, 95)
             ratio = p95 / sql95 if sql95 else float("inf")
@@ -151,10 +167,12 @@ def main() -> None:
             miss = p95 >= 50 or ratio > 2
             misses += miss
             print(f"{role:8} {query or '(no filter)':52} {statistics.median(page):7.1f} {p95:7.1f} "
-                  f"{sql95:8.1f} {ratio:6.2f}{'  MISS' if miss else ''}")
+                  f"{page_cpu:7.1f} {sql95:8.1f} {ratio:6.2f}{'  MISS' if miss else ''}")
     contact_details(app, args.repeat)
+    print(f"benchmark process: {time.process_time() - started_cpu:.1f} s CPU in "
+          f"{time.perf_counter() - started_wall:.1f} s wall; load average at end: {load_average()}")
     print(f"worst Leads p95: {worst:.1f} ms (target < 50); worst ratio to bare SQL: {worst_ratio:.2f} (target <= 2); "
-          f"{misses} of {len(QUERIES) * len(roles)} shapes miss a target")
+          f"{misses} shapes miss a target")
 
 
 if __name__ == "__main__":

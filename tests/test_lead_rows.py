@@ -12,7 +12,8 @@ from events_support import EventsApi, event
 
 def copies(contact: Contact) -> set[tuple]:
     db.session.expire_all()
-    query = select(Lead.owner_id, Lead.office_id, Lead.contact_status, Lead.priority, Lead.interest_level,
+    query = select(Lead.owner_id, Lead.office_id, Lead.contact_status, Lead.priority, Lead.priority_rank,
+                   Lead.interest_level,
                    Lead.lead_type, Lead.contact_name_key, Lead.contact_archived, Lead.contact_deleted
                    ).where(Lead.contact_id == contact.id)
     return set(db.session.execute(query).all())
@@ -20,7 +21,9 @@ def copies(contact: Contact) -> set[tuple]:
 
 def expected(contact: Contact) -> set[tuple]:
     db.session.refresh(contact)
-    return {(contact.owner_id, contact.office_id, contact.contact_status, contact.priority, contact.interest_level,
+    rank = {"Hot": 0, "Warm": 1, "Cold": 2, "Dead": 3}.get(contact.priority, 9)  # Hot sorts first
+    return {(contact.owner_id, contact.office_id, contact.contact_status, contact.priority, rank,
+             contact.interest_level,
              contact.lead_type, f"{contact.last_name} {contact.first_name}".strip().lower(),
              contact.archived_at is not None, contact.deleted_at is not None)}
 
@@ -62,10 +65,10 @@ def test_field_edits_archive_and_delete_follow(users, ana):
     assert copies(ana) == expected(ana)
     manage.perform(users["manager"], "archive", ana)
     db.session.commit()
-    assert copies(ana) == expected(ana) and {row[7] for row in copies(ana)} == {True}
+    assert copies(ana) == expected(ana) and {row[8] for row in copies(ana)} == {True}
     manage.perform(users["broker"], "delete", ana)
     db.session.commit()
-    assert {row[8] for row in copies(ana)} == {True}
+    assert {row[9] for row in copies(ana)} == {True}
 
 
 def test_events_api_merges_into_the_contact_and_its_new_leads_carry_it(app, users):

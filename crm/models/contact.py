@@ -127,6 +127,22 @@ class ContactShare(Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+# The Leads screen's other sorts and contact-level filters, per visibility (an agent's own leads, a
+# manager's office, everyone's): the column, then the lead's date, so that one index range gives a
+# column's sort in either direction, a filter's rows newest first, and its bounded count.
+LEAD_ROW_SORT_COLUMNS = {
+    "name": ("contact_name_key",), "inquiry": ("inquiry_type",), "city": ("property_city", "property_street"),
+    "status": ("contact_status",), "type": ("contact_type",), "source": ("contact_source",),
+    "business": ("business_source",), "priority": ("priority_rank",), "stars": ("interest_level",),
+    "frame": ("time_frame",), "lstatus": ("lead_status",), "ltype": ("lead_type",),
+}
+LEAD_ROW_INDEXES = {
+    f"ix_leads_{scope}_{key}": (*prefix, "contact_deleted", "contact_archived", *columns, "occurred_at", "id")
+    for scope, prefix in (("own", ("owner_id",)), ("office", ("office_id",)), ("all", ()))
+    for key, columns in LEAD_ROW_SORT_COLUMNS.items()
+}
+
+
 class Lead(Model):
     """One action a consumer took (docs/product.md#words-and-values): five showing requests are five leads."""
     __tablename__ = "leads"
@@ -171,6 +187,7 @@ class Lead(Model):
     contact_source: Mapped[str | None] = mapped_column(String(60))
     business_source: Mapped[str | None] = mapped_column(String(60))
     priority: Mapped[str | None] = mapped_column(String(10))
+    priority_rank: Mapped[int] = mapped_column(default=9, server_default="9")  # Hot 0 ... none 9: Hot first
     interest_level: Mapped[int] = mapped_column(default=0)
     time_frame: Mapped[str | None] = mapped_column(String(20))
     lead_status: Mapped[str | None] = mapped_column(String(10))
@@ -191,9 +208,10 @@ class Lead(Model):
         Index("ix_leads_occurred_id", "occurred_at", "id"),
         Index("ix_leads_owner_inquiry_occurred", "owner_id", "inquiry_type", "occurred_at"),
         Index("ix_leads_inquiry_occurred", "inquiry_type", "occurred_at"),
-        Index("ix_leads_owner_name", "owner_id", "contact_name_key"),
         Index("ix_leads_name", "contact_name_key"),
         Index("ix_leads_property_zip", "property_zip"),
+        Index("ix_leads_property_street", "property_street"),
+        *(Index(name, *columns) for name, columns in LEAD_ROW_INDEXES.items()),
         Index("ix_leads_answered", "occurred_at", "owner_id", "office_id", "contact_deleted", "answered_at",
               sqlite_where=text("answered_at IS NOT NULL"), postgresql_where=text("answered_at IS NOT NULL")),
     )

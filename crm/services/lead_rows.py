@@ -8,10 +8,14 @@ call `sync` for the contacts they touched.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import event, func, inspect, update
+from sqlalchemy import case, event, func, inspect, update
 from sqlalchemy.orm import Session
 
 from crm.models import Contact, Lead
+from crm.models.values import PRIORITIES
+
+NO_PRIORITY_RANK = 9
+PRIORITY_RANKS = {priority: rank for rank, priority in enumerate(PRIORITIES)}  # Hot first
 
 # Lead column -> the contact's value it copies.
 COPIED_COLUMNS = {
@@ -23,6 +27,7 @@ COPIED_COLUMNS = {
     "contact_source": Contact.contact_source,
     "business_source": Contact.business_source,
     "priority": Contact.priority,
+    "priority_rank": case(PRIORITY_RANKS, value=Contact.priority, else_=NO_PRIORITY_RANK),
     "interest_level": Contact.interest_level,
     "time_frame": Contact.time_frame,
     "lead_status": Contact.lead_status,
@@ -36,18 +41,20 @@ WATCHED_ATTRIBUTES = ("owner_id", "office_id", "first_name", "last_name", "conta
 _BATCH = 500
 
 
-def sync_statement(contact_ids: list[int] | None = None):
-    statement = update(Lead).where(Lead.contact_id == Contact.id).values(COPIED_COLUMNS)
+def sync_statement(contact_ids: list[int] | None = None, columns: Iterable[str] | None = None):
+    copied = COPIED_COLUMNS if columns is None else {name: COPIED_COLUMNS[name] for name in columns}
+    statement = update(Lead).where(Lead.contact_id == Contact.id).values(copied)
     if contact_ids is not None:
         statement = statement.where(Contact.id.in_(contact_ids))
     return statement.execution_options(synchronize_session=False)
 
 
-def sync(connection, contact_ids: Iterable[int] | None = None) -> None:
+def sync(connection, contact_ids: Iterable[int] | None = None, columns: Iterable[str] | None = None) -> None:
     """Copy the contacts' fields onto their leads (all contacts when `contact_ids` is None).
-    `connection`: a Session or a Connection, so the migration can call it too."""
+    `connection`: a Session or a Connection, so a migration can call it too, naming the `columns`
+    its schema has."""
     if contact_ids is None:
-        connection.execute(sync_statement())
+        connection.execute(sync_statement(columns=columns))
         return
     ids = sorted(set(contact_ids))
     for start in range(0, len(ids), _BATCH):
@@ -58,7 +65,8 @@ def copied_values(contact) -> dict:
     """COPIED_COLUMNS computed in Python, for writers inserting leads in bulk (`contact`: a Contact,
     or any object with its attributes, e.g. SimpleNamespace(**row) of a generated row)."""
     values = {name: getattr(contact, name, None) for name in COPIED_COLUMNS
-              if name not in ("contact_name_key", "contact_archived", "contact_deleted")}
+              if name not in ("contact_name_key", "priority_rank", "contact_archived", "contact_deleted")}
+    values["priority_rank"] = PRIORITY_RANKS.get(values["priority"] or "", NO_PRIORITY_RANK)
     values["interest_level"] = values["interest_level"] or 0
     values["contact_name_key"] = f"{contact.last_name or ''} {contact.first_name or ''}".strip().lower()
     values["contact_archived"] = getattr(contact, "archived_at", None) is not None

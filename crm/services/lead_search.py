@@ -18,7 +18,7 @@ from crm import clock, fulltext, policy
 from crm.extensions import db
 from crm.models import Contact, ContactEmail, ContactPhone, Lead, ManageRequest, Office, User
 from crm.models import values as v
-from crm.services import action_plans, local_time, masking, paging, settings, visibility
+from crm.services import action_plans, lead_rows, local_time, masking, paging, settings, visibility
 from crm.services.contacts import phone_digits
 
 # URL name -> (label, contact column, lead copy, allowed values or None for the broker's own list)
@@ -27,25 +27,25 @@ MULTI_VALUE_FILTERS = {
     "contact_type": ("Contact Type", Contact.contact_type, Lead.contact_type, v.CONTACT_TYPES),
     "contact_source": ("Contact Source", Contact.contact_source, Lead.contact_source, None),
     "business_source": ("Business Source", Contact.business_source, Lead.business_source, None),
-    "priority": ("Priority", Contact.priority, Lead.priority, v.PRIORITIES),
+    "priority": ("Priority", Contact.priority, Lead.priority_rank, v.PRIORITIES),
     "time_frame": ("Time Frame", Contact.time_frame, Lead.time_frame, v.TIME_FRAMES),
     "lead_status": ("Lead Status", Contact.lead_status, Lead.lead_status, v.LEAD_STATUSES),
     "lead_type": ("Lead Type", Contact.lead_type, Lead.lead_type, v.LEAD_TYPES),
 }
-PRIORITY_ORDER = case({p: i for i, p in enumerate(v.PRIORITIES)}, value=Contact.priority, else_=9)
-LEAD_PRIORITY_ORDER = case({p: i for i, p in enumerate(v.PRIORITIES)}, value=Lead.priority, else_=9)
+PRIORITY_ORDER = case(lead_rows.PRIORITY_RANKS, value=Contact.priority, else_=lead_rows.NO_PRIORITY_RANK)
 
 # Sort key -> (first-click direction, lead-row columns, contact-row columns); the first click sorts
-# the useful way: names A-Z, dates and stars highest first, priority Hot first (docs/product.md#everyday-use).
+# the useful way: names A-Z, dates and stars highest first, priority Hot first (docs/product.md#everyday-use). Lead
+# rows that tie go by date in the same direction, as their indexes hold them (crm/models/contact.py).
 SORTS = {
     "name": ("asc", lambda now: (Lead.contact_name_key,), lambda now: (Contact.last_name, Contact.first_name)),
     "inquiry_type": ("asc", lambda now: (Lead.inquiry_type,), lambda now: (Contact.last_inquiry_type,)),
     "property": ("asc", lambda now: (Lead.property_city, Lead.property_street),
                  lambda now: (Contact.city, Contact.street)),
-    "date": ("desc", lambda now: (Lead.occurred_at,), lambda now: (Contact.last_inquiry_at,)),
+    "date": ("desc", lambda now: (), lambda now: (Contact.last_inquiry_at,)),
     "contact_status": ("asc", lambda now: (Lead.contact_status,), lambda now: (Contact.contact_status,)),
     "contact_type": ("asc", lambda now: (Lead.contact_type,), lambda now: (Contact.contact_type,)),
-    "priority": ("asc", lambda now: (LEAD_PRIORITY_ORDER,), lambda now: (PRIORITY_ORDER,)),
+    "priority": ("asc", lambda now: (Lead.priority_rank,), lambda now: (PRIORITY_ORDER,)),
     "interest_level": ("desc", lambda now: (Lead.interest_level,), lambda now: (Contact.interest_level,)),
     "owner": ("asc", lambda now: (User.name,), lambda now: (User.name,)),
     "action_plan": ("asc", lambda now: (action_plans.plan_status_sort_key(now),),
@@ -238,18 +238,32 @@ def keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
 MLS_SHAPE = re.compile(r"^[a-z]{1,4}-?\d{3,}$", re.IGNORECASE)
 
 
+def _own_matches(lead, keyword: str) -> list[ColumnElement[bool]]:
+    """The lead's own MLS number, zip or street starts with the keyword."""
+    own = [_prefix(lead.mls_number, spelling) for spelling in dict.fromkeys((keyword.upper(), keyword))]
+    own += [_prefix(lead.property_zip, keyword)] if keyword.isdigit() else []
+    own += [_prefix(lead.property_street, keyword)] if keyword[:1].isdigit() else []
+    return own
+
+
 def lead_keyword_condition(viewer: User, keyword: str) -> ColumnElement[bool]:
     """A keyword shaped like an MLS number finds the leads with that MLS number; any other finds
-    the leads of matching contacts, and the leads whose own zip or street starts with it."""
+    the leads of matching contacts, and the leads whose own MLS number, zip or street starts with it."""
+    matching = aliased(Lead)
     spellings = dict.fromkeys((keyword.upper(), keyword))
     if MLS_SHAPE.match(keyword):  # by id, so the planner starts from the few matches, not the sort index
-        matching = aliased(Lead)
         return Lead.id.in_(select(matching.id).where(or_(*(_prefix(matching.mls_number, s) for s in spellings))))
-    mls = [_prefix(Lead.mls_number, spelling) for spelling in spellings]
-    own = [_prefix(Lead.property_zip, keyword)] if keyword.isdigit() else []
-    if keyword[:1].isdigit():
-        own.append(_prefix(Lead.property_street, keyword))
-    return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *mls, *own)
+    if not policy.is_agent(viewer):
+        # Managers and the broker see most leads: walking the sort index and testing each lead stops
+        # as soon as the page and the bounded count are full.
+        return or_(Lead.contact_id.in_(matching_contact_ids(viewer, keyword)), *_own_matches(Lead, keyword))
+    own = _own_matches(matching, keyword)
+    # An agent sees a few of the matches: start from them, by lead id from one UNION of index
+    # lookups (an OR would walk all the agent's leads), the contacts narrowed to the agent's first.
+    people = select(Contact.id).where(Contact.id.in_(matching_contact_ids(viewer, keyword)),
+                                      visibility.visible_condition(viewer)).correlate(None)
+    return Lead.id.in_(union_all(*(select(matching.id).where(condition) for condition in own),
+                                 select(matching.id).where(matching.contact_id.in_(people))))
 
 
 def lead_level(query: Select, filters: LeadFilters, now: datetime, zone: ZoneInfo, lead=Lead) -> Select:
@@ -265,13 +279,18 @@ def lead_level(query: Select, filters: LeadFilters, now: datetime, zone: ZoneInf
     return query
 
 
-def filtered_leads(viewer: User, filters: LeadFilters, now: datetime) -> Select:
+def filtered_leads(viewer: User, filters: LeadFilters, now: datetime, visible: ColumnElement[bool] | None = None
+                   ) -> Select:
     """Visible leads of live contacts matching the filters, from `leads` alone (archived ones only
-    for the `Archived` choice)."""
+    for the `Archived` choice); `visible`: one of the viewer's visibility branches instead of all."""
     archived = (Lead.contact_archived.is_(True) & visibility.archived_lead_condition(viewer) if filters.archived
                 else Lead.contact_archived.is_(False))
-    query = select(Lead).where(visibility.visible_lead_condition(viewer), Lead.contact_deleted.is_(False), archived)
+    if visible is None:
+        visible = visibility.visible_lead_condition(viewer)
+    query = select(Lead).where(visible, Lead.contact_deleted.is_(False), archived)
     for name, chosen in filters.values.items():
+        if name == "priority":  # by rank: the index that sorts Hot first also filters
+            chosen = [lead_rows.PRIORITY_RANKS[priority] for priority in chosen]
         query = query.where(MULTI_VALUE_FILTERS[name][2].in_(chosen))
     if filters.owner_ids and not policy.is_agent(viewer):
         query = query.where(Lead.owner_id.in_(filters.owner_ids))
@@ -378,22 +397,66 @@ def _with_channels_for_redaction(viewer: User, query: Select) -> Select:
     return query.options(selectinload(Contact.emails), selectinload(Contact.phones))
 
 
+def _branches(viewer: User, filters: LeadFilters, now: datetime) -> list[Select]:
+    """The matching leads, one query per visibility branch (disjoint)."""
+    return [filtered_leads(viewer, filters, now, visible) for visible in visibility.visible_lead_branches(viewer)]
+
+
+def count_leads(viewer: User, filters: LeadFilters, now: datetime) -> int:
+    return _count_branches(_branches(viewer, filters, now))
+
+
+def _count_branches(branches: list[Select]) -> int:
+    """Bounded like `count` (the branches are disjoint)."""
+    return min(COUNT_LIMIT + 1, sum(count(branch, Lead.id) for branch in branches))
+
+
+def _sort_keys(filters: LeadFilters, now: datetime) -> tuple:
+    return (*SORTS[filters.sort][1](now), Lead.occurred_at)
+
+
+def _with_sort_tables(query: Select, sort: str) -> Select:
+    if sort == "owner":
+        return query.outerjoin(User, User.id == Lead.owner_id)
+    if sort == "action_plan":
+        return query.join(Contact, Contact.id == Lead.contact_id)
+    return query
+
+
+def _page_ids(branches: list[Select], filters: LeadFilters, now: datetime, offset: int, page_size: int) -> Select:
+    """The ids of the page's leads, from the indexes alone, before any row is read: one ordered
+    range, or for several branches each one's first `offset + page_size` merged."""
+    keys = _sort_keys(filters, now)
+
+    def ordered(branch: Select, limit: int) -> Select:
+        return (_with_sort_tables(branch, filters.sort).with_only_columns(Lead.id, *(
+            key.label(f"key{i}") for i, key in enumerate(keys))).order_by(*_ordering(filters, keys, Lead.id))
+            .limit(limit))
+    if len(branches) == 1:
+        return ordered(branches[0], page_size).with_only_columns(Lead.id).offset(offset)
+    merged = union_all(*(select(*ordered(branch, offset + page_size).subquery().c) for branch in branches)).subquery()
+    merged_keys = [merged.c[f"key{i}"] for i in range(len(keys))]
+    return (select(merged.c.id).order_by(*_ordering(filters, merged_keys, merged.c.id))
+            .limit(page_size).offset(offset))
+
+
 def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
     if filters.group:
         return _search_contacts(viewer, filters, page_size)
     now = clock.now()
-    base = filtered_leads(viewer, filters, now)
-    total = count(base, Lead.id)
+    branches = _branches(viewer, filters, now)
+    total = _count_branches(branches)
     page = min(filters.page, LeadPage([], total, 1, page_size).pages)
-    query = base.add_columns(Contact, User.name, _pending_request(Lead.contact_id),
-                             masking.unmasked_condition(viewer))
-    query = query.join(Contact, Contact.id == Lead.contact_id)
-    query = (_with_channels_for_redaction(viewer, query.outerjoin(User, User.id == Lead.owner_id))
-             .order_by(*_ordering(filters, SORTS[filters.sort][1](now), Lead.id)).limit(page_size))
-    query = (query.where(_after(filters)) if filters.keyset and filters.after
-             else query.offset((page - 1) * page_size))
+    offset = (page - 1) * page_size
+    if filters.keyset and filters.after:
+        branches, offset = [branch.where(_after(filters)) for branch in branches], 0
+    query = (select(Lead, Contact, User.name, _pending_request(Lead.contact_id), masking.unmasked_condition(viewer))
+             .join(Contact, Contact.id == Lead.contact_id).outerjoin(User, User.id == Lead.owner_id)
+             .where(Lead.id.in_(_page_ids(branches, filters, now, offset, page_size)))
+             .order_by(*_ordering(filters, _sort_keys(filters, now), Lead.id)))
+    found = db.session.execute(_with_channels_for_redaction(viewer, query))
     rows = [LeadRow(contact, lead, owner, request, action_plans.plan_status(contact, now), bool(unmasked))
-            for lead, contact, owner, request, unmasked in db.session.execute(query)]
+            for lead, contact, owner, request, unmasked in found]
     more = page < LeadPage([], total, 1, page_size).pages
     cursor = cursor_of(rows[-1].lead) if filters.keyset and rows and more else None
     return LeadPage(rows=rows, total=total, page=page, page_size=page_size, next_cursor=cursor)

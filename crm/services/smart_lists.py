@@ -58,7 +58,7 @@ def lists_with_counts(viewer: User) -> list[tuple[SmartList, str]]:
         if filters.group:
             total = lead_search.count(lead_search.filtered_contacts(viewer, filters, now), lead_search.Contact.id)
         else:
-            total = lead_search.count(lead_search.filtered_leads(viewer, filters, now), lead_search.Lead.id)
+            total = lead_search.count_leads(viewer, filters, now)
         counted.append((smart_list, lead_search.LeadPage([], total, 1, 1).total_display))
     return counted
 

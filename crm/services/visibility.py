@@ -1,5 +1,5 @@
 """Who sees which contact (docs/product.md#roles): every lookup goes through here, so others' contacts are 404s."""
-from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
 from crm import policy
 from crm.extensions import db
@@ -28,14 +28,21 @@ def get_visible_contact(viewer: User, contact_id: int) -> Contact | None:
 def visible_lead_condition(viewer: User) -> ColumnElement[bool]:
     """The same rule over the copies on `leads` (crm/services/lead_rows.py), so the Leads screen
     filters one table by its visibility-first indexes."""
+    return or_(*visible_lead_branches(viewer))
+
+
+def visible_lead_branches(viewer: User) -> list[ColumnElement[bool]]:
+    """`visible_lead_condition` as disjoint parts, each answered from its own index: an agent's own
+    leads, and those of contacts shared with them (an OR of the two would walk every lead)."""
     if policy.sees_every_office(viewer):
-        return true()
+        return [true()]
     if policy.is_manager(viewer):
-        return Lead.office_id == viewer.office_id if viewer.office_id else false()
+        return [Lead.office_id == viewer.office_id if viewer.office_id else false()]
+    own = Lead.owner_id == viewer.id
     shared_with_viewer = select(ContactShare.contact_id).where(ContactShare.user_id == viewer.id)
     if db.session.scalar(shared_with_viewer.limit(1)) is None:
-        return Lead.owner_id == viewer.id  # no OR: the owner's index then also gives the order
-    return (Lead.owner_id == viewer.id) | Lead.contact_id.in_(shared_with_viewer)
+        return [own]
+    return [own, Lead.contact_id.in_(shared_with_viewer) & ((Lead.owner_id != viewer.id) | Lead.owner_id.is_(None))]
 
 
 def may_list_archived(viewer: User) -> bool:

@@ -16,6 +16,9 @@ down_revision = 'a0969579359a'
 branch_labels = None
 depends_on = None
 
+COPIES = ('owner_id', 'office_id', 'contact_name_key', 'contact_status', 'contact_type', 'contact_source',
+          'business_source', 'priority', 'interest_level', 'time_frame', 'lead_status', 'lead_type',
+          'contact_archived', 'contact_deleted')
 LEAD_INDEXES = {
     'ix_leads_owner_occurred': ['owner_id', 'contact_deleted', 'contact_archived', 'occurred_at', 'id'],
     'ix_leads_office_occurred': ['office_id', 'contact_deleted', 'contact_archived', 'occurred_at', 'id'],
@@ -65,7 +68,7 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_leads_office_id_offices'), 'offices', ['office_id'], ['id'])
         batch_op.drop_index('ix_leads_occurred_at')
 
-    lead_rows.sync(op.get_bind())
+    lead_rows.sync(op.get_bind(), columns=COPIES)
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
         for column in ('contact_name_key', 'interest_level', 'contact_archived', 'contact_deleted'):
