@@ -1,4 +1,4 @@
-# The commands of SPEC §6: `make run`, `make dev`, `make test`, `make bench`.
+# The commands of docs/product.md#commands: `make run`, `make dev`, `make test`, `make bench`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -45,7 +45,7 @@ test-sqlite: $(STAMP)
 test-postgresql: $(STAMP)
 	CRM_TEST_DB=postgresql $(BIN)/pytest
 
-# SPEC §7's figures, each beside its target (see docs/performance.md). The events API load comes from wrk.
+# The benchmarks of docs/product.md#scale, each figure beside its target (see docs/performance.md). The events API load comes from wrk.
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk (Debian/Ubuntu: apt-get install wrk)"; exit 1; }
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -1,4 +1,4 @@
-"""`make run`'s production server (SPEC §6): one worker process per core, threads for slow clients.
+"""`make run`'s production server (docs/product.md#commands): one worker process per core, threads for slow clients.
 
 Each thread needs at most one database connection at a time, so SQLAlchemy's default pool
 (5 + 10 overflow) is never exhausted by `threads` requests.

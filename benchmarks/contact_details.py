@@ -1,4 +1,4 @@
-"""Benchmark of Contact Details (SPEC §7: a contact with 500 leads, p95 server time under 50 ms):
+"""Benchmark of Contact Details (docs/product.md#scale: a contact with 500 leads, p95 server time under 50 ms):
 the real route through the WSGI app in this process, as the broker, plus the next page of leads.
 
     CRM_DATABASE_URL=... python benchmarks/contact_details.py [--repeat 50] [--json out.json]

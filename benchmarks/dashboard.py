@@ -1,4 +1,4 @@
-"""Benchmark of the dashboard (issue 13 item 3: p95 under 200 ms at 1,000,000 leads): the real
+"""Benchmark of the dashboard (docs/product.md#dashboard; target: p95 under 200 ms at 1,000,000 leads): the real
 route, for the broker (all offices and one), a manager and an agent, over the last 30 and 90 days.
 
     CRM_DATABASE_URL=... python benchmarks/dashboard.py [--repeat 20]

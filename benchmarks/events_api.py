@@ -1,4 +1,4 @@
-"""Benchmark of the events API (SPEC §7: at least 300 events/s on SQLite, 500 on PostgreSQL,
+"""Benchmark of the events API (docs/product.md#scale: at least 300 events/s on SQLite, 500 on PostgreSQL,
 p99 under 100 ms, zero errors): real HTTP against the production server of `make run` (gunicorn
 with gunicorn.conf.py: a worker per core, threads), 16 connections for 60 s by default. The load
 comes from wrk (a C load generator, two threads) running events_wrk.lua on the same machine.
@@ -6,7 +6,7 @@ comes from wrk (a C load generator, two threads) running events_wrk.lua on the s
     CRM_DATABASE_URL=... python benchmarks/events_api.py [--seconds 60] [--concurrency 16] [--json out.json]
 
 The database must be upgraded and hold agents (load data with `flask --app crm demo`, e.g.
-`--contacts 200000 --leads 1000000` for the scale of SPEC §7). It creates one API key (revoked at
+`--contacts 200000 --leads 1000000` for the scale of docs/product.md#scale). It creates one API key (revoked at
 the end) and the contacts and leads its events make: about a third are new people, the rest return
 to someone seen before (matched by email or phone).
 """

@@ -1,5 +1,5 @@
 """The cost of one event in the server, without HTTP or other load: SQL statements and CPU ms per
-event, posted one after another through the WSGI app in this process (issue 11: the cost must not
+event, posted one after another through the WSGI app in this process (docs/performance.md: the cost must not
 grow with the data; compare a small and a large database).
 
     CRM_DATABASE_URL=... python benchmarks/events_cost.py [--events 400] [--json out.json]

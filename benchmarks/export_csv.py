@@ -1,4 +1,4 @@
-"""Benchmark of the CSV download (SPEC §7: 1,000,000 leads at 50,000 rows/s or more, the server under
+"""Benchmark of the CSV download (docs/product.md#scale: 1,000,000 leads at 50,000 rows/s or more, the server under
 200 MB): the real route, streamed through the WSGI app in this process, the file discarded as it comes.
 
     CRM_DATABASE_URL=... python benchmarks/export_csv.py [--email broker@demo.test] [--rows lead]

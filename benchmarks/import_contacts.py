@@ -1,4 +1,4 @@
-"""Benchmark of the contact import (issue 13 item 1: 100,000 rows in under 2 minutes on SQLite,
+"""Benchmark of the contact import (docs/product.md#import-contacts; target: 100,000 rows in under 2 minutes on SQLite,
 memory flat): a generated Follow Up Boss-style CSV imported by the worker's own job, into a fresh
 database in a temporary folder (or CRM_DATABASE_URL's, which must be empty).
 

@@ -1,4 +1,4 @@
-"""Benchmark of the Leads screen (SPEC §7): for the broker, a manager and an agent, over many query
+"""Benchmark of the Leads screen (docs/product.md#scale): for the broker, a manager and an agent, over many query
 shapes, the p95 server time of the htmx request beside the p95 of its bare SQL: the very statements
 the search ran, replayed through the database driver's cursor (no ORM, no template).
 

@@ -1,4 +1,4 @@
-"""`make bench`: SPEC §7's figures at 10k, 100k and 1M leads on SQLite and PostgreSQL, each printed
+"""`make bench`: the figures of docs/product.md#scale at 10k, 100k and 1M leads on SQLite and PostgreSQL, each printed
 beside its target, and a plot of latency against size in docs/performance.png.
 
     python benchmarks/run_all.py [--sizes 10000,100000,1000000] [--databases sqlite,postgresql]

@@ -1,4 +1,4 @@
-"""`flask --app crm backup PATH` and `restore PATH` (SPEC §8): a consistent copy while the app
+"""`flask --app crm backup PATH` and `restore PATH` (docs/product.md#trust): a consistent copy while the app
 serves. SQLite: the online backup API (pages copied under a read snapshot, writers keep going).
 PostgreSQL: pg_dump's custom format (one snapshot) and pg_restore, which replaces every table."""
 import shutil

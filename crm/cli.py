@@ -1,4 +1,4 @@
-"""Flask commands of SPEC §6 (`demo`, `create-user`) and §8 (`backup`, `restore`).
+"""Flask commands (docs/product.md#commands): `demo`, `create-user`, `backup`, `restore`.
 
 Other areas add theirs to `register_commands`.
 """

@@ -1,4 +1,4 @@
-"""Configuration from the environment (SPEC §6)."""
+"""Configuration from the environment (docs/product.md#commands)."""
 import os
 import secrets
 from pathlib import Path

@@ -353,12 +353,12 @@ def load(contact_count: int, lead_count: int, seed: int) -> str:
             f"Sign in as any of {', '.join(email for email, *_ in DEMO_USERS)} with password {PASSWORD}.")
 
 
-# Referrals of agent@demo.test in every sub-tab, masked and unmasked (SPEC §6): (first, last, zip,
+# Referrals of agent@demo.test in every sub-tab, masked and unmasked (docs/product.md#commands): (first, last, zip,
 # lead type, referral status). 33602/33603 are sponsored by agent@demo.test, so those are unmasked.
 DEMO_REFERRALS = [
     ("Maya", "Masked", "33611", "Active", "New"),
     ("Sam", "Sponsored", "33602", "Active", "Attempted Contact"),
-    ("Paula", "Promoted", "33612", "Active", "In Progress"),  # moved by the agent: stays masked (seed 003)
+    ("Paula", "Promoted", "33612", "Active", "In Progress"),  # the agent's own move: masked (docs/product.md#masking)
     ("Ulysses", "Unlocked", "33614", "Appointment", "Appointment Set"),
     ("Leo", "Lost", "33618", "Active", "Sold With Another Agent"),
     ("Wendy", "Winner", "33629", "Appointment", "Closed"),

@@ -1,4 +1,4 @@
-"""Demo data of the accounts area (SPEC §6): office time zones, a deactivated agent whose contacts
+"""Demo data of the accounts area (docs/product.md#commands): office time zones, a deactivated agent whose contacts
 stay for a manager to hand off, a user still to accept their invitation, and the contacts whose
 `Unsubscribed` lead marks them unsubscribed."""
 from sqlalchemy import exists, select, update

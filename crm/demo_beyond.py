@@ -1,4 +1,4 @@
-"""Demo data for issue 13 (import, webhooks, dashboard), seen from the demo accounts at once: a
+"""Demo data for import, webhooks and the dashboard (docs/product.md#settings), seen from the demo accounts at once: a
 finished import of a kvCORE export with a few skipped rows, a webhook subscription whose delivery
 log holds a success and a failure, and owners answering their recent immediate leads, so that the
 dashboard's speed to lead means something. Ends with the dashboard's counts folded."""

@@ -1,4 +1,4 @@
-"""Demo data that shows the rest of the product from the demo accounts at once (SPEC §6): real
+"""Demo data that shows the rest of the product from the demo accounts at once (docs/product.md#commands): real
 shares behind the `Shared` status, the plan in use on most of agent@demo.test's referrals (some
 tasks late), an `Unclaimed` offer in the concierge queue and a contact in the trash."""
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Demo data for the Leads screen (issue 8): agent@demo.test's people with several showing requests
+"""Demo data for the Leads screen (docs/product.md#leads): agent@demo.test's people with several showing requests
 and saved properties, so page one shows one person on several rows, and a few Smart Lists."""
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Demo data for the everyday-use screens (SPEC §3.10, §6): an archived contact of agent@demo.test,
+"""Demo data for the everyday-use screens (docs/product.md#archive, #commands): an archived contact of agent@demo.test,
 found under Leads › Archived and brought back with `Unarchive`."""
 from sqlalchemy import select
 

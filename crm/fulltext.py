@@ -1,4 +1,4 @@
-"""Full-text search over contacts.search_text for the Keyword box (SPEC §7).
+"""Full-text search over contacts.search_text for the Keyword box (docs/product.md#scale).
 
 SQLite: an FTS5 table kept in step with `contacts` by triggers. PostgreSQL: a GIN index on
 to_tsvector('simple', search_text). Both match every word of the keyword as a word prefix.

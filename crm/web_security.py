@@ -1,4 +1,4 @@
-"""What every request and response goes through (SPEC §8): security headers, cookie flags, and the
+"""What every request and response goes through (docs/product.md#trust): security headers, cookie flags, and the
 one gate for input no route should ever see (NUL bytes, ids beyond the database's integers)."""
 from flask import Flask, Response, abort, request
 from werkzeug.routing import IntegerConverter

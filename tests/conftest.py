@@ -110,7 +110,7 @@ def make_user(app):
 
 @pytest.fixture
 def users(make_user):
-    """The demo roles of SPEC §6 in one office, plus an agent of another office."""
+    """The demo roles of docs/product.md#commands in one office, plus an agent of another office."""
     downtown, westshore = Office(name="Downtown"), Office(name="Westshore")
     db.session.add_all([downtown, westshore])
     db.session.commit()

@@ -1,8 +1,15 @@
-"""Files to import, made in the tests: CSV text and minimal .xlsx workbooks (a zip of XML parts)."""
+"""Files to import, made in the tests: CSV text and minimal .xlsx workbooks (a zip of XML parts); and the
+two steps every import test takes through the screens: upload a file, start its import."""
 import csv
 import io
+import json
 import zipfile
 from xml.sax.saxutils import escape
+
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import ContactImport
 
 FUB_HEADERS = ["First Name", "Last Name", "Email 1", "Phone 1", "Source", "Address 1 - Zip", "Background"]
 
@@ -84,3 +91,20 @@ def generated_rows(count: int, start: int = 0) -> list[list[str]]:
     return [[f"First{n}", f"Last{n}", f"person{n}@example.com", f"555-{n // 10000 % 1000:03d}-{n % 10000:04d}",
              "Zillow" if n % 3 == 0 else "Realtor.com", f"{33600 + n % 10}", f"Imported note {n}"]
             for n in range(start, start + count)]
+
+
+def upload_file(web, content: bytes, filename: str = "people.csv"):
+    web.get("/settings/import")
+    return web.post("/settings/import", {"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")
+
+
+def start_import(web, response, **choices):
+    """Start the uploaded import with the guessed mapping, changed by `choices`."""
+    location = response.headers["Location"]
+    page = web.get(location)
+    assert page.status_code == 200
+    stored = db.session.scalars(select(ContactImport).order_by(ContactImport.id.desc())).first()
+    mapping = json.loads(stored.mapping)
+    data = {f"map_{name}": str(index) for name, index in mapping.items()}
+    data.update(choices)
+    return stored, web.post(f"{location}/start", data)

@@ -45,7 +45,7 @@ class HttpUser:
         token = markup.parse(login_page).attr("input[name=csrf_token]", "value")
         status, _ = self.post("/login", {"email": email, "password": PASSWORD, "csrf_token": token})
         assert status == 302, f"sign-in of {email} failed ({status})"
-        # The token changes at sign-in (SPEC §8): read the new one from a page, as a browser does.
+        # The token changes at sign-in (docs/product.md#trust): read the new one from a page, as a browser does.
         self.csrf_token = markup.parse(self.get("/contacts")[1]).csrf_token()
 
     def _send(self, request) -> tuple[int, str]:

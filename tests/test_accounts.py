@@ -1,4 +1,4 @@
-"""Users, offices, sources and passwords by email (SPEC §3.8), with a real SMTP server (aiosmtpd):
+"""Users, offices, sources and passwords by email (docs/product.md#settings), with a real SMTP server (aiosmtpd):
 invitation → set password → sign in, Forgot password → reset, Change password, deactivation,
 and every bad input answered beside its field with nothing changed."""
 import re
@@ -312,7 +312,7 @@ def test_change_password_in_preferences(web, login_as, users):
                                                    "confirm_password": NEW_PASSWORD})
     assert changed.status_code == 302
     assert agent.get("/contacts").status_code == 200  # this session goes on
-    assert "/login" in on_another_device.get("/contacts").headers["Location"]  # the others end (SPEC §8)
+    assert "/login" in on_another_device.get("/contacts").headers["Location"]  # the others end (docs/product.md#trust)
     assert web.post("/login", {"email": "agent@demo.test", "password": NEW_PASSWORD}).status_code == 302
 
 

@@ -1,4 +1,5 @@
-"""Action plans (SPEC §4.4) with a test clock: building, starting, ticking, status, completion, Ignored."""
+"""Action plans (docs/product.md#action-plans) with a test clock: building, starting, ticking, status, completion,
+Ignored."""
 from datetime import datetime, timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""Lead alerts (SPEC §4.7) and delivery (SPEC §4.8) through a real SMTP server (aiosmtpd):
+"""Lead alerts (docs/product.md#alerts) and delivery (docs/product.md#delivery) through a real SMTP server (aiosmtpd):
 immediate alerts, digests, masking and escaping, retries with backoff, several workers at once,
 the console fallback, texts, and the notification log's Retry."""
 import json

@@ -1,4 +1,4 @@
-"""Sign-in (SPEC §3.1): hashed passwords, a safe `next`, sign-out, every page behind sign-in."""
+"""Sign-in (docs/product.md#sign-in): hashed passwords, a safe `next`, sign-out, every page behind sign-in."""
 import pytest
 
 from crm.models import User

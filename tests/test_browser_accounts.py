@@ -1,4 +1,4 @@
-"""Browser tests of users and passwords by email (SPEC §3.8) with a real SMTP server: the broker
+"""Browser tests of users and passwords by email (docs/product.md#settings) with a real SMTP server: the broker
 invites a user who opens the emailed link, sets a password and signs in; `Forgot password?`
 through the emailed reset link; Change password and the time zone in Preferences; axe on the
 new pages."""

@@ -1,5 +1,5 @@
-"""Browser tests of issue 3: an alert's link opened signed out, the API keys and notification log
-pages of Settings, and an agent's digest preference — clicked as a user would."""
+"""Browser tests of alerts and delivery (docs/product.md#alerts): an alert's link opened signed out, the API keys and
+notification log pages of Settings, and an agent's digest preference — clicked as a user would."""
 import json
 import re
 import urllib.error

@@ -1,4 +1,5 @@
-"""Contact Details in a real browser: a long lead history loads as the user scrolls (issue 11)."""
+"""Contact Details in a real browser: a long lead history loads as the user scrolls
+(docs/product.md#contact-details)."""
 from datetime import datetime, timedelta
 
 import pytest

@@ -1,4 +1,4 @@
-"""Everyday use in a real browser (SPEC §3.11): confirmations (dismissed: nothing happens; accepted:
+"""Everyday use in a real browser (docs/product.md#everyday-use): confirmations (dismissed: nothing happens; accepted:
 done), the busy indicator of a slow request, focus after in-place Save/Cancel/Escape, and the
 referral panel opening where the user is looking on a phone."""
 import re

@@ -1,4 +1,4 @@
-"""Every page fits (SPEC §3.11): for every role, at 1280×800 and at 390×844 the page never scrolls
+"""Every page fits (docs/product.md#everyday-use): for every role, at 1280×800 and at 390×844 the page never scrolls
 sideways, the top menu folds on the phone, and axe finds no serious or critical problem. The walk
 also takes the screenshots that README and docs/ show."""
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Browser tests of the Leads screen as lead rows (issue 8, issue 9 items 1 and 3): filtering,
+"""Browser tests of the Leads screen as lead rows (docs/product.md#leads, #everyday-use): filtering,
 sorting kept across filters, Group by contact, Back/Forward, View at the lead, Save List, the
 Search fold at 390 px, no sideways scrolling, and axe."""
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Browser tests of the foundation (issue 2): what an agent clicks on Leads, Contact Details, Add Lead."""
+"""Browser tests of the foundation (docs/product.md#leads): what an agent clicks on Leads, Contact Details, Add Lead."""
 from datetime import timedelta
 
 import pytest

@@ -1,6 +1,6 @@
-"""Browser tests of issue 4: the concierge converts a lead, the offered agent claims it and sees the
-unlocked phone while another agent's claim is refused; an agent moves a referral between sub-tabs by
-changing its status and the phone stays `XXX`."""
+"""Browser tests of offers and claims (docs/product.md#offers-and-claims): the concierge converts a lead, the offered
+agent claims it and sees the unlocked phone while another agent's claim is refused; an agent moves a referral between
+sub-tabs by changing its status and the phone stays `XXX`."""
 import re
 from datetime import datetime, timedelta
 

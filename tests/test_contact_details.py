@@ -1,4 +1,4 @@
-"""Contact Details (SPEC §3.3) and Add Lead (SPEC §3.4)."""
+"""Contact Details (docs/product.md#contact-details) and Add Lead (docs/product.md#add-lead)."""
 
 
 from crm.extensions import db

@@ -1,4 +1,4 @@
-"""The dashboard (issue 13 item 3): numbers against hand-computed fixtures with a frozen clock."""
+"""The dashboard (docs/product.md#dashboard): numbers against hand-computed fixtures with a frozen clock."""
 from datetime import datetime
 
 import pytest

@@ -6,9 +6,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from import_files import FUB_HEADERS, csv_bytes, generated_rows
+from import_files import FUB_HEADERS, csv_bytes, generated_rows, start_import, upload_file
 from sqlalchemy import func, select, union_all
-from test_imports import _start, _upload
 
 from crm import clock
 from crm.extensions import db
@@ -122,8 +121,8 @@ def test_actions_logged_out_of_order_keep_the_first(users, make_contact):
 
 def test_an_import_and_its_undo(users, login_as):
     web = login_as(users["broker"])
-    response = _upload(web, csv_bytes([FUB_HEADERS] + generated_rows(30)))
-    stored, _ = _start(web, response, assign_to=str(users["agent"].id))
+    response = upload_file(web, csv_bytes([FUB_HEADERS] + generated_rows(30)))
+    stored, _ = start_import(web, response, assign_to=str(users["agent"].id))
     imports.run_imports()
     assert db.session.scalar(select(func.count()).select_from(Lead)) == 30
     assert_exact()

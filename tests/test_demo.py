@@ -1,5 +1,5 @@
 """`flask --app crm demo`: bulk rows streamed in batches (COPY on PostgreSQL), their list columns
-true, ids that later inserts continue from, and the named demo content of SPEC §6 at the end."""
+true, ids that later inserts continue from, and the named demo content of docs/product.md#commands at the end."""
 from sqlalchemy import func, select
 
 from crm import demo
@@ -62,7 +62,7 @@ def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
 
 
 def test_the_demo_shows_every_feature_from_the_demo_accounts(app):
-    """SPEC §6: shares behind every `Shared`, the plan on most of agent@demo.test's referrals, an
+    """docs/product.md#commands: shares behind every `Shared`, the plan on most of agent@demo.test's referrals, an
     Unclaimed offer, something in the trash, an archived contact, a deactivated user, Smart Lists."""
     result = app.test_cli_runner().invoke(args=["demo", "--contacts", "300", "--leads", "900", "--seed", "5"])
     assert result.exit_code == 0, result.output
@@ -85,8 +85,8 @@ def test_the_demo_shows_every_feature_from_the_demo_accounts(app):
 
 
 def test_the_demo_shows_the_import_webhooks_and_dashboard(app):
-    """Issue 13: a finished import with skipped rows, a webhook with a delivered and a failed
-    event, and the demo agents' speed to lead from answered leads."""
+    """Import, webhooks, dashboard (docs/product.md#settings): a finished import with skipped rows, a webhook with a
+    delivered and a failed event, and the demo agents' speed to lead from answered leads."""
     result = app.test_cli_runner().invoke(args=["demo", "--contacts", "300", "--leads", "2000", "--seed", "7"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()

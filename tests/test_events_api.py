@@ -1,4 +1,4 @@
-"""The events API (SPEC §5): leads per event, person matching, status codes, idempotency, rate
+"""The events API (docs/product.md#events-api): leads per event, person matching, status codes, idempotency, rate
 limits, routing by lead-flow rules and round robin, the key's CLI and Settings pages."""
 import json
 import threading

@@ -1,5 +1,5 @@
-"""Everyday use over HTTP (SPEC §3.10, §3.11, §1): Archive and Unarchive, the concierge's actions
-on Contact Details and the queue's search and total, tel:/mailto: only for unmasked values, the
+"""Everyday use over HTTP (docs/product.md#archive, #everyday-use, #roles): Archive and Unarchive, the concierge's
+actions on Contact Details and the queue's search and total, tel:/mailto: only for unmasked values, the
 Offers count, compliance links and the bulk confirmation step."""
 from crm.extensions import db
 from crm.models import ActivityLog, AppointmentOffer, Contact

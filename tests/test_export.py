@@ -1,4 +1,4 @@
-"""The CSV download (SPEC §3.7): columns, filters, sort, masking, neutralised formulas, permission, log,
+"""The CSV download (docs/product.md#download): columns, filters, sort, masking, neutralised formulas, permission, log,
 and memory that stays flat for 100,000 rows."""
 import csv
 import io
@@ -28,7 +28,7 @@ def _query(*columns, **options) -> str:
 
 
 def _agents_may_export() -> None:
-    """Export is managers' and the broker's by default (SPEC §1); these tests grant it to agents."""
+    """Export is managers' and the broker's by default (docs/product.md#roles); these tests grant it to agents."""
     settings.put("roles_may_export", ["agent", "manager", "broker"])
     db.session.commit()
 

@@ -1,4 +1,4 @@
-"""Leads lists one row per lead (SPEC §3.2, issue 8): events become rows, lead-level and
+"""Leads lists one row per lead (docs/product.md#leads): events become rows, lead-level and
 contact-level filters, masking in the rows, Group by contact, keyset paging, Smart Lists, a
 statement count that does not grow with the rows, and bad input never answering 500."""
 from datetime import datetime, timedelta
@@ -14,7 +14,7 @@ from crm.services import contacts as contact_service
 
 import markup
 from events_support import EventsApi, event
-from leads_list import listed_names, listed_rows
+from leads_list import lead_row_ids, listed_names, listed_rows
 
 NOW = datetime(2026, 11, 18, 15, 0)
 
@@ -24,11 +24,6 @@ def api(app, users):
     _key, plain = api_keys.create_key("smithandassociates.com", rate_limit_per_minute=10_000)
     db.session.commit()
     return EventsApi(app, plain)
-
-
-def lead_row_ids(response) -> list[int]:
-    row_ids = markup.parse(response).attrs("table.lead-rows tr[id^=lead-row-]", "id")
-    return [int(row_id.removeprefix("lead-row-")) for row_id in row_ids]
 
 
 @pytest.fixture

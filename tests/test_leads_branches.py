@@ -3,13 +3,13 @@ them) merged into one order; sorts break ties by date; keywords find leads by th
 from datetime import datetime, timedelta
 
 import pytest
-from test_lead_rows_screen import lead_row_ids
 
 from crm.extensions import db
 from crm.models import ContactShare, Lead
 from crm.services import contacts as contact_service
 
 import markup
+from leads_list import lead_row_ids
 
 NOW = datetime(2026, 11, 18, 15, 0)
 

@@ -1,4 +1,4 @@
-"""The Leads screen (SPEC §3.2): every filter narrows, keyword, sort, pagination, htmx fragments."""
+"""The Leads screen (docs/product.md#leads): every filter narrows, keyword, sort, pagination, htmx fragments."""
 from datetime import datetime, timedelta
 
 import pytest

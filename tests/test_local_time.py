@@ -1,4 +1,4 @@
-"""Local time (SPEC §3.9): times shown in the viewer's zone with its abbreviation, `Today` and
+"""Local time (docs/product.md#time): times shown in the viewer's zone with its abbreviation, `Today` and
 `This week` as the viewer's day and week, emails in the recipient's zone, appointments entered in
 the office's zone. A test clock sits around midnight and across the end of daylight saving time
 (Nov 1, 2026 in the USA, Oct 25, 2026 in Europe), in two zones."""

@@ -1,4 +1,4 @@
-"""Issue 9's Unsubscribed and loose ends: an `Unsubscribed` event marks the contact, Leads and
+"""Unsubscribed and loose ends (docs/product.md#everyday-use): an `Unsubscribed` event marks the contact, Leads and
 Contact Details say so, no email goes to that consumer while agents' alerts about them still go;
 the migration and the demo mark contacts that already have an Unsubscribed lead; update requests
 come once per owner per run and only for referrals in the Active sub-tabs; one plural rule."""

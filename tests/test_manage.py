@@ -1,4 +1,5 @@
-"""Manage actions (SPEC §4.5) on Contact Details and in bulk on Leads, following Settings; the trash."""
+"""Manage actions (docs/product.md#manage-actions) on Contact Details and in bulk on Leads, following Settings; the
+trash."""
 from datetime import datetime, timedelta
 
 import pytest

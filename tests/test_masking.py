@@ -1,4 +1,4 @@
-"""Contact masking (SPEC §4.2): each condition of the rule, the same answer in Python and in SQL,
+"""Contact masking (docs/product.md#masking): each condition of the rule, the same answer in Python and in SQL,
 and a masked phone or email in no response to that agent: HTML (attributes included), htmx
 fragments, JSON, emails, keyword search and Add Lead's duplicate check."""
 import re

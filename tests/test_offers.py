@@ -1,5 +1,5 @@
-"""Appointment offers (SPEC §4.3): ranking, the offer by email and text, Claim and Decline, expiry
-moving the offer on (test clock, run by the worker), `Unclaimed`, refusals that are logged and change
+"""Appointment offers (docs/product.md#offers-and-claims): ranking, the offer by email and text, Claim and Decline,
+expiry moving the offer on (test clock, run by the worker), `Unclaimed`, refusals that are logged and change
 nothing, rebroadcast, and the atomic claim under real concurrent HTTP requests."""
 import threading
 from datetime import UTC, datetime, time, timedelta

@@ -1,5 +1,5 @@
-"""`make run` serves through gunicorn (SPEC §6) and takes a burst of concurrent events on the
-embedded database without stalling (SPEC §8): every one of 50 simultaneous posts succeeds."""
+"""`make run` serves through gunicorn (docs/product.md#commands) and takes a burst of concurrent events on the
+embedded database without stalling (docs/product.md#trust): every one of 50 simultaneous posts succeeds."""
 import json
 import os
 import signal

@@ -1,5 +1,5 @@
-"""Referrals (SPEC §3.5, §4.1, §4.6): sub-tabs and counts, status changes, private notes, Lead
-Status, the concierge's queue, territories in Settings and update requests (test clock)."""
+"""Referrals (docs/product.md#referrals, #referral-status, #lead-status): sub-tabs and counts, status changes, private
+notes, Lead Status, the concierge's queue, territories in Settings and update requests (test clock)."""
 from datetime import datetime, timedelta
 
 import pytest
@@ -340,7 +340,7 @@ def test_broker_sets_the_claim_window_and_update_request_days(login_as, users):
     assert (settings.get("claim_window_minutes"), settings.get("update_request_days")) == (45, 3)
 
 
-# --- Update requests (SPEC §4.6) ----------------------------------------------------------------------
+# --- Update requests (docs/product.md#lead-status) --------------------------------------------------------------------
 
 def _update_requests() -> list[OutboxMessage]:
     db.session.expire_all()

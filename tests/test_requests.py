@@ -1,4 +1,5 @@
-"""Requests (SPEC §3.6, §4.5): an agent's Delete/Archive request, a manager's Approve/Decline, the trash."""
+"""Requests (docs/product.md#requests, #manage-actions): an agent's Delete/Archive request, a manager's Approve/Decline,
+the trash."""
 import re
 import threading
 import urllib.parse
@@ -142,7 +143,7 @@ def _signed_in_opener(base_url: str, email: str):
     token = markup.parse(page).attr("input[name=csrf_token]", "value")
     form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
     signed_in_page = opener.open(f"{base_url}/login", form).read().decode()
-    # The token changes at sign-in (SPEC §8): the page after it carries the new one.
+    # The token changes at sign-in (docs/product.md#trust): the page after it carries the new one.
     return opener, markup.parse(signed_in_page).csrf_token()
 
 

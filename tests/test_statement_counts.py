@@ -1,4 +1,4 @@
-"""No page's database work grows with the data (SPEC §7): each main page runs a small constant
+"""No page's database work grows with the data (docs/product.md#scale): each main page runs a small constant
 number of SQL statements, the same with 3 contacts as with 30, settings read once."""
 from contextlib import contextmanager
 

@@ -1,4 +1,4 @@
-"""The authorization matrix (SPEC §8): every route of app.url_map, as every role and signed out, on
+"""The authorization matrix (docs/product.md#trust): every route of app.url_map, as every role and signed out, on
 the role's own objects and on others' (another agent's, another office's). A route missing from
 MATRIX fails the first test, so a new route cannot skip the matrix.
 

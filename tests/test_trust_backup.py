@@ -1,4 +1,4 @@
-"""`flask --app crm backup PATH` / `restore PATH` (SPEC §8): every table round-trips, on SQLite
+"""`flask --app crm backup PATH` / `restore PATH` (docs/product.md#trust): every table round-trips, on SQLite
 and PostgreSQL, and the backup is taken while the app keeps writing."""
 import threading
 

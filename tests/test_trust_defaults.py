@@ -1,4 +1,4 @@
-"""Defaults that match SPEC §1: hand-off and export are managers' and the broker's unless Settings
+"""Defaults that match docs/product.md#roles: hand-off and export are managers' and the broker's unless Settings
 grant them; a hand-off stays inside the offices the user acts for; the concierge sets Lead Status
 but not Referral Status."""
 from crm.extensions import db

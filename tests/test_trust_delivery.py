@@ -1,4 +1,4 @@
-"""Mail that is never given up silently (SPEC §4.8): through an outage the worker retries at most an
+"""Mail that is never given up silently (docs/product.md#delivery): through an outage the worker retries at most an
 hour apart for at least three days, then marks the message failed, shows it on the notification
 log and emails the broker once mail works again; a crashed send is re-sent with the same Message-ID."""
 from datetime import datetime, timedelta

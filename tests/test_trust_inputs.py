@@ -1,4 +1,4 @@
-"""No input answers 500 (SPEC §8), on SQLite and PostgreSQL alike: NUL bytes, over-long values,
+"""No input answers 500 (docs/product.md#trust), on SQLite and PostgreSQL alike: NUL bytes, over-long values,
 ids beyond the id columns, far-past and far-future event dates, control and bidi characters."""
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Masking by the zip the lead arrived with (SPEC §4.2): no edit of the address unmasks a contact."""
+"""Masking by the zip the lead arrived with (docs/product.md#masking): no edit of the address unmasks a contact."""
 from crm.extensions import db
 from crm.models import Contact
 from crm.services import api_keys, masking

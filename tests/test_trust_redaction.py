@@ -1,4 +1,4 @@
-"""One contact-aware redaction (SPEC §4.2), proven over generated contacts and spellings: the
+"""One contact-aware redaction (docs/product.md#masking), proven over generated contacts and spellings: the
 contact's phone and email, however the consumer typed them, never reach a viewer who sees the
 contact masked, on any surface (function, page, activity log, alert email lines, CSV)."""
 import re

@@ -1,4 +1,4 @@
-"""Requests follow their contact's visibility (SPEC §8): after a hand-off to another office the old
+"""Requests follow their contact's visibility (docs/product.md#trust): after a hand-off to another office the old
 office's manager can no longer decide the request, the new office's manager can, and the log says so."""
 from crm.extensions import db
 from crm.models import ActivityLog, Contact, ManageRequest

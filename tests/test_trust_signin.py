@@ -1,4 +1,4 @@
-"""Sign-in hardening (SPEC §8): throttling kept in the database, equal work for unknown emails,
+"""Sign-in hardening (docs/product.md#trust): throttling kept in the database, equal work for unknown emails,
 sign-out that ends the session on the server, a fresh CSRF token at sign-in, one safe redirect."""
 import pytest
 

@@ -1,4 +1,4 @@
-"""Web hardening (SPEC §8): headers on every page, cookies, and the app working in a real browser
+"""Web hardening (docs/product.md#trust): headers on every page, cookies, and the app working in a real browser
 under its Content-Security-Policy (no inline script anywhere)."""
 import pytest
 from playwright.sync_api import expect

@@ -6,7 +6,7 @@ from crm.services import visibility
 
 
 def visible_contact_or_404(contact_id: int):
-    """The contact through the viewer's visibility: another agent's contact is a 404 (SPEC §1)."""
+    """The contact through the viewer's visibility: another agent's contact is a 404 (docs/product.md#roles)."""
     contact = visibility.get_visible_contact(current_user, contact_id)
     if contact is None:
         abort(404)

@@ -48,7 +48,7 @@ class Contact(Model):
     city: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str | None] = mapped_column(String(2))
     zip: Mapped[str | None] = mapped_column(String(10), index=True)
-    # The zip the first lead arrived with: decides zip sponsorship (SPEC §4.2); no edit changes it.
+    # The zip the first lead arrived with: decides zip sponsorship (docs/product.md#masking); no edit changes it.
     arrival_zip: Mapped[str | None] = mapped_column(String(10), default=_zip_at_creation)
 
     unsubscribed: Mapped[bool] = mapped_column(default=False)
@@ -62,7 +62,7 @@ class Contact(Model):
     plan_next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     plan_completed_at: Mapped[datetime | None]
 
-    # Denormalised for the Leads list (SPEC §7): never aggregate leads per page.
+    # Denormalised for the Leads list (docs/product.md#scale): never aggregate leads per page.
     last_inquiry_type: Mapped[str | None] = mapped_column(String(40))
     last_inquiry_at: Mapped[datetime | None] = mapped_column(index=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -93,7 +93,7 @@ class Contact(Model):
         Index("ix_contacts_open_plan", "office_id", "owner_id",
               sqlite_where=text("action_plan_id IS NOT NULL AND plan_completed_at IS NULL"),
               postgresql_where=text("action_plan_id IS NOT NULL AND plan_completed_at IS NULL")),
-        # Update requests (SPEC §4.6) find the due referrals in this index alone.
+        # Update requests (docs/product.md#lead-status) find the due referrals in this index alone.
         Index("ix_contacts_update_due", "lead_status", "referral_status_changed_at", "update_requested_at"),
     )
 
@@ -144,7 +144,7 @@ LEAD_ROW_INDEXES = {
 
 
 class Lead(Model):
-    """One action a consumer took (SPEC §2): five showing requests are five leads."""
+    """One action a consumer took (docs/product.md#words-and-values): five showing requests are five leads."""
     __tablename__ = "leads"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
@@ -177,7 +177,7 @@ class Lead(Model):
     # database triggers (crm/services/dashboard_rollup.py).
     answered_at: Mapped[datetime | None]
 
-    # Copies of the contact's fields, so that the Leads screen (one row per lead, SPEC §3.2) filters,
+    # Copies of the contact's fields, so that the Leads screen (one row per lead, docs/product.md#leads) filters,
     # sorts and checks visibility on this table alone. crm/services/lead_rows.py keeps them true.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
@@ -218,7 +218,7 @@ class Lead(Model):
 
 
 class Note(Model):
-    """A private note: only its author ever sees it (SPEC §4.1)."""
+    """A private note: only its author ever sees it (docs/product.md#referral-status)."""
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

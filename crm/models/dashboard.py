@@ -1,4 +1,4 @@
-"""The dashboard's rollups (issue 13 item 3): live leads counted per UTC hour, office and dimension,
+"""The dashboard's rollups (docs/product.md#dashboard): live leads counted per UTC hour, office and dimension,
 kept by database triggers (crm/services/dashboard_rollup.py) so that every path that writes leads,
 ORM or Core, keeps them exact. Triggers only append to `dashboard_count_changes` (no hot row to lock
 under concurrent events); the worker folds the changes into `dashboard_counts`; readers add both."""

@@ -1,4 +1,4 @@
-"""Contact imports (issue 13 item 1): an uploaded file, its progress in the worker, what it added
+"""Contact imports (docs/product.md#import-contacts): an uploaded file, its progress in the worker, what it added
 (for `Undo import`) and the rows it skipped (for the report)."""
 from datetime import datetime
 

@@ -10,7 +10,8 @@ from crm.models.values import OfferStatus, RecipientStatus
 
 
 class AppointmentOffer(Model):
-    """A converted appointment offered to agents (SPEC §4.3); mode `rebroadcast` offers to all at once."""
+    """A converted appointment offered to agents (docs/product.md#offers-and-claims); mode `rebroadcast` offers to all
+    at once."""
     __tablename__ = "appointment_offers"
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)

@@ -18,7 +18,7 @@ class Office(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE,
-                                           server_default=DEFAULT_TIME_ZONE)  # an IANA name (SPEC §3.9)
+                                           server_default=DEFAULT_TIME_ZONE)  # an IANA name (docs/product.md#time)
 
 
 class User(UserMixin, Model):
@@ -36,7 +36,7 @@ class User(UserMixin, Model):
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the office's zone
     last_offered_at: Mapped[datetime | None]
     last_digest_at: Mapped[datetime | None]
-    last_routed_at: Mapped[datetime | None]  # round robin of new website contacts (SPEC §5)
+    last_routed_at: Mapped[datetime | None]  # round robin of new website contacts (docs/product.md#events-api)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # Part of every session cookie: raising it ends the user's sessions (sign-out, password change).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -73,21 +73,22 @@ class User(UserMixin, Model):
 
 
 class ServiceZip(Model):
-    """A zip code an agent serves: eligibility for appointment offers (SPEC §4.3)."""
+    """A zip code an agent serves: eligibility for appointment offers (docs/product.md#offers-and-claims)."""
     __tablename__ = "service_zips"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
 
 
 class ZipSponsorship(Model):
-    """A zip code an agent sponsors: unmasks contacts there and ranks first (SPEC §4.2, §4.3)."""
+    """A zip code an agent sponsors: unmasks contacts there and ranks first (docs/product.md#masking,
+    #offers-and-claims)."""
     __tablename__ = "zip_sponsorships"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     zip: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
 
 
 class AccountToken(Model):
-    """An invitation or password-reset link (SPEC §3.8): one use, expiring, only its hash stored."""
+    """An invitation or password-reset link (docs/product.md#settings): one use, expiring, only its hash stored."""
     __tablename__ = "account_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -101,7 +102,7 @@ class AccountToken(Model):
 
 
 class SignInFailure(Model):
-    """One failed sign-in, kept 15 minutes for throttling (SPEC §8); in the database so that every
+    """One failed sign-in, kept 15 minutes for throttling (docs/product.md#trust); in the database so that every
     process sees the same count."""
     __tablename__ = "sign_in_failures"
     id: Mapped[int] = mapped_column(primary_key=True)

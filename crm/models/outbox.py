@@ -1,4 +1,4 @@
-"""Emails and texts written in the same transaction as their cause (SPEC §4.8)."""
+"""Emails and texts written in the same transaction as their cause (docs/product.md#delivery)."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -29,7 +29,7 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     sent_at: Mapped[datetime | None]
-    # When the broker was emailed about this message having failed (SPEC §4.8).
+    # When the broker was emailed about this message having failed (docs/product.md#delivery).
     failure_reported_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)

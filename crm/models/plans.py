@@ -1,4 +1,4 @@
-"""Action plans (SPEC §4.4): ordered tasks due N days after the plan starts."""
+"""Action plans (docs/product.md#action-plans): ordered tasks due N days after the plan starts."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String

@@ -1,4 +1,4 @@
-"""An agent's Delete or Archive request, decided by a manager (SPEC §3.6, §4.5)."""
+"""An agent's Delete or Archive request, decided by a manager (docs/product.md#requests, #manage-actions)."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text

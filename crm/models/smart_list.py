@@ -1,4 +1,4 @@
-"""Smart Lists (SPEC §3.2): a saved Leads search, private or shared with the owner's office."""
+"""Smart Lists (docs/product.md#leads): a saved Leads search, private or shared with the owner's office."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint

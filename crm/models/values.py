@@ -1,4 +1,4 @@
-"""The field values of SPEC §2, spelled exactly as users filter on them, and the states of the
+"""The field values of docs/product.md#words-and-values, spelled exactly as users filter on them, and the states of the
 records that move through a workflow (stored as these strings)."""
 from enum import StrEnum
 
@@ -80,7 +80,7 @@ DIGEST_INQUIRIES = (
 )
 INQUIRY_TYPES = IMMEDIATE_INQUIRIES + DIGEST_INQUIRIES + ("Unsubscribed", "Manual Entry")
 
-# SPEC §4.1: each referral status belongs to exactly one Referrals sub-tab.
+# docs/product.md#referral-status: each referral status belongs to exactly one Referrals sub-tab.
 REFERRAL_TABS = {
     "Active Leads": ("New", "Attempted Contact"),
     "Inactive Leads": ("Not Interested", "Bad Contact Info", "Title Mismatch", "Not Workable"),

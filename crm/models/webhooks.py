@@ -1,4 +1,4 @@
-"""Webhooks out (issue 13 item 2): a broker's subscriptions, and each event sent to one of them.
+"""Webhooks out (docs/product.md#webhooks): a broker's subscriptions, and each event sent to one of them.
 The sending itself is an outbox message (channel `webhook`), so it has the outbox's retries."""
 from datetime import datetime
 

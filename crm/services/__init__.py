@@ -1,4 +1,4 @@
-"""Domain rules of SPEC §4 as plain functions over the session: no Flask request in here.
+"""Domain rules of docs/product.md#rules as plain functions over the session: no Flask request in here.
 
 Who commits:
 - Services never commit. A route (or CLI command) commits once its whole change is made, and rolls

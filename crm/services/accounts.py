@@ -1,4 +1,4 @@
-"""Users, offices and the source values, managed by the broker (SPEC §3.8).
+"""Users, offices and the source values, managed by the broker (docs/product.md#settings).
 
 A deactivated user cannot sign in and gets no leads, offers or digests (every query that picks a
 user asks for `is_active_user`); their contacts stay where they are for a manager to hand off.
@@ -111,7 +111,8 @@ def set_personal_zone(user: User, time_zone: str) -> None:
 
 
 def set_sources(actor: User, key: str, text: str) -> list[str]:
-    """The values of one source field, one per line. SPEC §2's own values stay: the broker adds more."""
+    """The values of one source field, one per line. The built-in values (docs/product.md#words-and-values) stay: the
+    broker adds more."""
     values = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
     missing = [value for value in SOURCE_SETTINGS[key] if value not in values]
     if missing:

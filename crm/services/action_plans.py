@@ -1,4 +1,4 @@
-"""Action plans (SPEC §4.4): a referral's copy of the plan's tasks, its status and compliance.
+"""Action plans (docs/product.md#action-plans): a referral's copy of the plan's tasks, its status and compliance.
 
 Status On Time, Late Task or Completed is derived from `Contact.plan_next_due_at` (the earliest
 open task) and `Contact.plan_completed_at`, so the Leads list filters and sorts on indexed columns.

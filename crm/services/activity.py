@@ -1,4 +1,5 @@
-"""The activity log: every action with who and when (SPEC §4.5); category `routing` is the routing log."""
+"""The activity log: every action with who and when (docs/product.md#manage-actions); category `routing` is the routing
+log."""
 from typing import cast
 
 from sqlalchemy import Table, insert, select

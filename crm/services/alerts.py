@@ -1,7 +1,7 @@
-"""Lead alerts (SPEC §4.7): an email at once for the immediate class, at most one digest per agent
+"""Lead alerts (docs/product.md#alerts): an email at once for the immediate class, at most one digest per agent
 per hour for the digest class, nothing for `Unsubscribed` (the contact is marked unsubscribed).
 
-Emails obey masking (SPEC §4.2): an owner who may not see the contact's phones and emails reads
+Emails obey masking (docs/product.md#masking): an owner who may not see the contact's phones and emails reads
 `XXX`, and phone numbers or email addresses typed into consumer text are masked the same way.
 Consumer text is escaped in the HTML part by the templates' autoescaping.
 """
@@ -82,7 +82,7 @@ def search_summary(lead: Lead) -> str | None:
 
 def lead_details(viewer: User, contact: Contact, lead: Lead, can_see_info: bool) -> list[tuple[str, str]]:
     """What the consumer did, as (label, text) lines shared by the text and HTML parts; consumer
-    text is masked like the contact's phones and emails (SPEC §4.2)."""
+    text is masked like the contact's phones and emails (docs/product.md#masking)."""
     lines = [("Property", _property_line(lead)), ("Search", search_summary(lead)), ("Message", lead.message),
              ("Details", lead.description), ("Page", lead.page_url or lead.property_url), ("Source", lead.source)]
     return [(label, masking.text_for(viewer, contact, value, can_see_info)) for label, value in lines if value]
@@ -123,7 +123,7 @@ def needs_rendering(message: OutboxMessage) -> bool:
 
 
 def render_alerts(messages: list[OutboxMessage]) -> None:
-    """Write queued alerts' bodies as each owner may read them now (SPEC §4.2: phones and emails
+    """Write queued alerts' bodies as each owner may read them now (docs/product.md#masking: phones and emails
     they may not see are `XXX`, in consumer text too), just before they are sent; their leads,
     contacts and owners are read together."""
     lead_ids = [message.lead_id for message in messages if message.lead_id is not None]

@@ -1,4 +1,4 @@
-"""API keys of the events API (SPEC §5): shown once, stored as a SHA-256 hash, revocable,
+"""API keys of the events API (docs/product.md#events-api): shown once, stored as a SHA-256 hash, revocable,
 with a per-key rate limit counted in the database so every process shares it."""
 import hashlib
 import secrets

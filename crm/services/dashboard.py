@@ -1,4 +1,4 @@
-"""The manager's dashboard (issue 13 item 3): speed to lead, leads per day by source and by inquiry
+"""The manager's dashboard (docs/product.md#dashboard): speed to lead, leads per day by source and by inquiry
 type, referrals per sub-tab over time, late tasks and ignored referrals.
 
 Scope: an agent sees their own contacts, a manager their office's, the broker (and concierge)
@@ -170,7 +170,7 @@ def _counted(dimension: str, period: Period, scope_ids: list[int], per_day: bool
 def _offices_in_view(viewer: User, period: Period) -> list[int]:
     """The rollups' office scopes the viewer counts (0: leads without an office); an agent's
     own leads may be in any office."""
-    if viewer.role == "manager":
+    if policy.is_manager(viewer):
         return [viewer.office_id or 0]
     if period.office_id is not None:
         return [period.office_id]
@@ -210,7 +210,7 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
 
     def per_owner_count(dimension: str) -> dict[int, int]:
         return {int(owner): count for owner, count in _counted(dimension, period, offices, per_day=False)
-                if viewer.role != "agent" or int(owner) == viewer.id}
+                if not policy.is_agent(viewer) or int(owner) == viewer.id}
 
     leads, unanswered = per_owner_count("immediate"), per_owner_count("unanswered")
     names = {user_id: name for user_id, name in db.session.execute(select(User.id, User.name)
@@ -222,9 +222,9 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
                 .with_hint(Lead, "INDEXED BY ix_leads_answered", "sqlite")  # without fresh statistics too
                 .where(Lead.answered_at.is_not(None), Lead.occurred_at >= start, Lead.occurred_at < end,
                        Lead.owner_id.is_not(None), Lead.contact_deleted.is_(False)))
-    if viewer.role == "agent":
+    if policy.is_agent(viewer):
         answered = answered.where(Lead.owner_id == viewer.id)
-    elif viewer.role == "manager" or period.office_id is not None:
+    elif policy.is_manager(viewer) or period.office_id is not None:
         answered = answered.where(Lead.office_id.in_(offices))
     overall = Speed("All agents", None, [], sum(per_owner[owner].unanswered for owner in per_owner))
     for owner_id, occurred_at, answered_at in db.session.execute(answered):
@@ -261,7 +261,7 @@ def _daily(period: Period, rows, key_of=lambda key: key) -> DailyCounts:
 
 
 def _leads_per_day(viewer: User, period: Period, dimension: str) -> DailyCounts:
-    if viewer.role == "agent":
+    if policy.is_agent(viewer):
         return _daily(period, _counted(f"owner_{dimension}", period, [viewer.id]))
     return _daily(period, _counted(dimension, period, _offices_in_view(viewer, period)))
 

@@ -1,4 +1,4 @@
-"""The dashboard's rollups and speed-to-lead answers, kept by the database itself (issue 13 item 3:
+"""The dashboard's rollups and speed-to-lead answers, kept by the database itself (docs/product.md#dashboard:
 p95 under 200 ms at 1M leads), so that every path writing leads or activity (the events API's Core
 statements, the ORM, imports and their undo, trash, the demo's bulk load) keeps them exact:
 

@@ -1,4 +1,4 @@
-"""Delivery of the outbox (SPEC §4.8): the worker claims due messages, sends them and records
+"""Delivery of the outbox (docs/product.md#delivery): the worker claims due messages, sends them and records
 the result; a failure is retried with exponential backoff (30 s doubling, at most an hour apart) for
 three days, so a mail server that is down delays mail and loses none. Only then is a message
 `failed`; the notification log says so at once and the broker gets an email once mail works again.
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
-KEEP_TRYING = timedelta(days=3)  # then the message is `failed` and the broker is told (SPEC §4.8)
+KEEP_TRYING = timedelta(days=3)  # then the message is `failed` and the broker is told (docs/product.md#delivery)
 BATCH_SIZE = 20
 MAX_BATCHES_PER_PASS = 50
 SMTP_TIMEOUT = 30

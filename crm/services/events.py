@@ -1,4 +1,4 @@
-"""Website activity from the events API (SPEC §5): read and check an event body, then match or
+"""Website activity from the events API (docs/product.md#events-api): read and check an event body, then match or
 create the person and record one lead per event.
 
 `parse_event` collects every problem with the path of the offending field, so the API can answer
@@ -384,14 +384,15 @@ def _serialize_person(person: PersonData) -> None:
         db.session.execute(text("BEGIN IMMEDIATE"))
 
 
-# --- The write path: a few Core statements per event (issue 11) ---------------------------------
+# --- The write path: a few Core statements per event (docs/performance.md) ---------------------------------
 
 OWNER, RULE_AGENT = aliased(User), aliased(User)
 SEPARATOR = "\n"  # between aggregated emails and phones: a value never holds a line break
 
 
 def _matched_contact_id():
-    """SPEC §5: by email (case-insensitive, stored lower-case), else by phone plus first and last name."""
+    """docs/product.md#events-api: by email (case-insensitive, stored lower-case), else by phone plus first and last
+    name."""
     live = Contact.deleted_at.is_(None)
     by_email = (select(ContactEmail.contact_id).join(Contact, Contact.id == ContactEmail.contact_id)
                 .where(live, ContactEmail.value.in_(bindparam("emails", expanding=True)))
@@ -472,7 +473,7 @@ def _new_contact_zip(event: EventData) -> str | None:
 
 
 def _listing_columns(event: EventData) -> dict:
-    """The contact's list columns for its first lead (SPEC §7's denormalised columns)."""
+    """The contact's list columns for its first lead (the Leads list's denormalised columns, docs/product.md#scale)."""
     return dict(lead_count=1, last_inquiry_at=event.occurred_at, last_inquiry_type=event.inquiry_type,
                 last_activity_at=event.occurred_at)
 

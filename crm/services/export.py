@@ -1,4 +1,4 @@
-"""The CSV download (SPEC §3.7): the Leads filters, the viewer's visibility and masking, streamed.
+"""The CSV download (docs/product.md#download): the Leads filters, the viewer's visibility and masking, streamed.
 
 The query's rows stream straight from the database driver's cursor (a server-side cursor on
 PostgreSQL), CHUNK_ROWS at a time, so memory stays flat however many rows there are. Masking
@@ -40,7 +40,7 @@ class Column:
     per_lead: bool = False  # only when each row is one lead
     joins: tuple = ()  # aggregated subqueries the expression reads
     free_text: bool = False  # may hold a phone or email the consumer typed: redacted when masked
-    moment: bool = False  # a date and time: written in the viewer's zone (SPEC §3.9)
+    moment: bool = False  # a date and time: written in the viewer's zone (docs/product.md#time)
     listed: bool = False  # a value from a fixed list, a number or a date: never a formula
     cents: bool = False  # a Numeric(…, 2): written with its two decimals whatever the driver returns
 
@@ -55,7 +55,7 @@ EMAILS, PHONES = _all_values(ContactEmail), _all_values(ContactPhone)
 
 
 def _masked(values: SQLColumnExpression, viewer: User) -> ColumnElement:
-    """The value, or `XXX` where the viewer sees the contact masked (decided in SQL, SPEC §4.2)."""
+    """The value, or `XXX` where the viewer sees the contact masked (decided in SQL, docs/product.md#masking)."""
     return case((masking.unmasked_condition(viewer), values), (values.is_not(None), literal(MASK)), else_=None)
 
 
@@ -131,7 +131,7 @@ ORDERS = {"desc": "Descending", "asc": "Ascending"}
 @dataclass
 class ExportOptions:
     columns: list[str] = field(default_factory=lambda: list(DEFAULT_COLUMNS))
-    rows: str = "lead"  # one row per lead, as Leads shows (SPEC §3.2)
+    rows: str = "lead"  # one row per lead, as Leads shows (docs/product.md#leads)
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "lead_date"

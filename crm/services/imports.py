@@ -1,4 +1,4 @@
-"""Contact import (issue 13 item 1): a CSV or Excel file from another CRM becomes contacts and leads.
+"""Contact import (docs/product.md#import-contacts): a CSV or Excel file from another CRM becomes contacts and leads.
 
 The upload is checked whole before anything is stored (format, encoding, a header and data rows);
 columns are mapped by guesses from the headers (Follow Up Boss and kvCORE exports are known); the

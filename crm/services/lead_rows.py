@@ -1,4 +1,4 @@
-"""The one rule copying a contact's fields onto its leads (the Leads screen's rows, SPEC §3.2, §7).
+"""The one rule copying a contact's fields onto its leads (the Leads screen's rows, docs/product.md#leads, #scale).
 
 `sync` is set-based: one UPDATE for some contacts or for all. The migration's backfill and the demo
 loader call it directly; every ORM change (hand-off, share, status edits, merges, owner changes, new

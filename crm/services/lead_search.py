@@ -1,4 +1,4 @@
-"""The Leads screen's query (SPEC §3.2): one row per lead, or per contact with `Group by contact`.
+"""The Leads screen's query (docs/product.md#leads): one row per lead, or per contact with `Group by contact`.
 
 Lead rows filter, sort and check visibility on `leads` alone, through the contact's fields copied
 there (crm/services/lead_rows.py). `Inquiry Type` and `Activity` select leads by their own type and
@@ -35,7 +35,7 @@ MULTI_VALUE_FILTERS = {
 PRIORITY_ORDER = case(lead_rows.PRIORITY_RANKS, value=Contact.priority, else_=lead_rows.NO_PRIORITY_RANK)
 
 # Sort key -> (first-click direction, lead-row columns, contact-row columns); the first click sorts
-# the useful way: names A-Z, dates and stars highest first, priority Hot first (SPEC §3.11). Lead
+# the useful way: names A-Z, dates and stars highest first, priority Hot first (docs/product.md#everyday-use). Lead
 # rows that tie go by date in the same direction, as their indexes hold them (crm/models/contact.py).
 SORTS = {
     "name": ("asc", lambda now: (Lead.contact_name_key,), lambda now: (Contact.last_name, Contact.first_name)),
@@ -72,7 +72,7 @@ class LeadFilters:
     activity_from: date | None = None
     activity_to: date | None = None
     keyword: str = ""
-    archived: bool = False  # the `Archived` choice lists archived contacts instead (SPEC §3.10)
+    archived: bool = False  # the `Archived` choice lists archived contacts instead (docs/product.md#archive)
     sort: str = DEFAULT_SORT
     direction: str = DEFAULT_DIRECTION
     group: bool = False

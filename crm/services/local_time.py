@@ -1,4 +1,4 @@
-"""Local time (SPEC §3.9). Times are stored as naive UTC; every time a person reads (page, CSV,
+"""Local time (docs/product.md#time). Times are stored as naive UTC; every time a person reads (page, CSV,
 email) goes through `display` in the reader's zone, and every day a person means ("Today", a date
 range, an appointment's date and time) is turned into UTC here.
 

@@ -1,4 +1,5 @@
-"""Manage actions on a contact (SPEC §4.5): who may do what follows Settings; every action is logged.
+"""Manage actions on a contact (docs/product.md#manage-actions): who may do what follows Settings; every action is
+logged.
 
 `Delete` and `Archive` are direct for the roles Settings allow and a request to the manager for an
 agent who may not do them directly. Agents manage only the contacts they own.
@@ -61,7 +62,7 @@ ACTIONS = {action.key: action for action in (
                  needs_agent=True),
 )}
 ACTIONS_BY_LABEL = {action.label: action for action in ACTIONS.values()}
-UNARCHIVE = ACTIONS["archive"]  # who may unarchive: as for Archive (SPEC §3.10)
+UNARCHIVE = ACTIONS["archive"]  # who may unarchive: as for Archive (docs/product.md#archive)
 
 
 def approval_question(kind: str, name: str) -> str:
@@ -181,7 +182,7 @@ def hand_off(contact: Contact, actor: User, agent: User) -> str:
 
 
 def _email_hand_off(contact: Contact, actor: User, agent: User) -> None:
-    """Names the contact and links to it; never a phone or email (SPEC §4.7)."""
+    """Names the contact and links to it; never a phone or email (docs/product.md#alerts)."""
     link = f"{current_app.config['BASE_URL']}/contacts/{contact.id}"
     outbox.enqueue_email(
         agent.email, f"Lead handed off to you: {contact.name}",
@@ -198,7 +199,8 @@ def reset_plan(contact: Contact, actor: User, _agent=None) -> str:
 
 
 def rebroadcast(contact: Contact, actor: User, _agent=None) -> str:
-    """The claim machinery of SPEC §4.3 offers it to every eligible agent and logs the routing."""
+    """The claim machinery of docs/product.md#offers-and-claims offers it to every eligible agent and logs the
+    routing."""
     try:
         offer = offers.start_rebroadcast(contact, actor)
     except offers.OfferError as error:

@@ -1,4 +1,4 @@
-"""Contact masking (SPEC §4.2): the one rule deciding whether a viewer sees phones and emails.
+"""Contact masking (docs/product.md#masking): the one rule deciding whether a viewer sees phones and emails.
 
 An agent sees them for contacts they added themselves, as a Guaranteed Display participant, as a
 sponsor of the zip the contact's first lead arrived with (`arrival_zip`: no edit changes it), or

@@ -1,4 +1,4 @@
-"""Appointment offers (SPEC §4.3, seed 001) and rebroadcasts (SPEC §4.5).
+"""Appointment offers (docs/product.md#offers-and-claims) and rebroadcasts (docs/product.md#manage-actions).
 
 The concierge converts a lead into an appointment; it is offered to one eligible agent at a time
 (mode `sequential`), each with the claim window to `Claim` or `Decline`. On a decline or at expiry
@@ -174,7 +174,7 @@ def _give_turn(offer: AppointmentOffer, recipient: OfferRecipient, now: datetime
 
 def _send_offer(offer: AppointmentOffer, recipient: OfferRecipient, window: timedelta) -> None:
     """Email and text (when the agent has a phone) through the outbox. Never the consumer's phone
-    or email: the agent sees those on the contact once it is theirs (SPEC §4.2)."""
+    or email: the agent sees those on the contact once it is theirs (docs/product.md#masking)."""
     contact, agent = offer.contact, recipient.user
     link = f"{current_app.config['BASE_URL']}/offers/{offer.id}"
     minutes = int(window.total_seconds() // 60)
@@ -400,7 +400,7 @@ class OfferView:
 
 
 def visible_details(viewer: User, view: "OfferView") -> dict:
-    """Before the claim the agent sees name and address only (SPEC §4.2); after it, what masking
+    """Before the claim the agent sees name and address only (docs/product.md#masking); after it, what masking
     allows (a rebroadcast lead that is not an appointment stays masked for most agents)."""
     contact = view.offer.contact
     if not view.claimed_by_viewer:

@@ -1,4 +1,5 @@
-"""The outbox (SPEC §4.8): messages are rows written in the caller's transaction, sent later by the worker."""
+"""The outbox (docs/product.md#delivery): messages are rows written in the caller's transaction, sent later by the
+worker."""
 from sqlalchemy import select
 
 from crm.extensions import db
@@ -6,7 +7,8 @@ from crm.models import Contact, ContactEmail, OutboxMessage, User
 
 
 def is_unsubscribed_consumer(address: str) -> bool:
-    """Whether the address is an email of a contact who unsubscribed (SPEC §2, `Unsubscribed`)."""
+    """Whether the address is an email of a contact who unsubscribed (docs/product.md#words-and-values,
+    `Unsubscribed`)."""
     query = (select(ContactEmail.id).join(Contact, Contact.id == ContactEmail.contact_id)
              .where(ContactEmail.value == address.strip().lower(), Contact.unsubscribed.is_(True)).limit(1))
     return db.session.scalar(query) is not None
@@ -14,7 +16,7 @@ def is_unsubscribed_consumer(address: str) -> bool:
 
 def enqueue_email(recipient: str, subject: str, body_text: str, body_html: str | None = None, *,
                   kind: str, user: User | None = None, contact_id: int | None = None) -> OutboxMessage | None:
-    """Queue an email; None when it would go to a consumer who unsubscribed (SPEC §3.11). Emails to
+    """Queue an email; None when it would go to a consumer who unsubscribed (docs/product.md#everyday-use). Emails to
     the CRM's users (`user`), such as agents' alerts about that consumer, always go."""
     if user is None and is_unsubscribed_consumer(recipient):
         return None

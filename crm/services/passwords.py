@@ -1,4 +1,4 @@
-"""Passwords by email (SPEC §3.8): invitation and reset links, password rules, Change password.
+"""Passwords by email (docs/product.md#settings): invitation and reset links, password rules, Change password.
 
 A link carries a random secret signed with the app's key (itsdangerous, stamped by the app clock);
 only the secret's SHA-256 is stored, with its expiry and when it was used, so a link works once,

@@ -1,7 +1,7 @@
-"""Referrals (SPEC §3.5, §4.1, §4.6): the sub-tabs by referral status, status changes, private
-notes, Lead Status and the concierge's queue of raw leads.
+"""Referrals (docs/product.md#referrals, #referral-status, #lead-status): the sub-tabs by referral status, status
+changes, private notes, Lead Status and the concierge's queue of raw leads.
 
-Counts are bounded (SPEC §7): a tab shows "1000+" rather than counting a whole brokerage.
+Counts are bounded (docs/product.md#scale): a tab shows "1000+" rather than counting a whole brokerage.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,7 +109,7 @@ def list_tab(viewer: User, tab: str, page: int, page_size: int) -> ReferralPage:
 
 
 def change_status(contact: Contact, actor: User, status: str) -> bool:
-    """Set the referral status (its sub-tab follows); unlocks nothing (SPEC §4.2, seed 003)."""
+    """Set the referral status (its sub-tab follows); unlocks nothing (docs/product.md#masking)."""
     if status not in REFERRAL_STATUSES:
         raise ReferralError("Choose a Referral Status from the list.", "referral_status",
                             f"Referral Status “{(status or '')[:60]}” is not one of the statuses")
@@ -131,7 +131,7 @@ def _note_body(body: str | None) -> str:
 
 
 def add_note(contact: Contact, author: User, body: str | None) -> Note | None:
-    """A private note (SPEC §4.1): only its author ever reads it. Blank bodies add nothing."""
+    """A private note (docs/product.md#referral-status): only its author ever reads it. Blank bodies add nothing."""
     body = _note_body(body)
     if not body:
         return None
@@ -163,7 +163,7 @@ def notes_for(viewer: User, contact: Contact) -> list[Note]:
 
 
 def set_lead_status(contact: Contact, actor: User, status: str) -> bool:
-    """Lead Status (SPEC §4.6) is the concierge's, managers' and broker's to set, never an agent's."""
+    """Lead Status (docs/product.md#lead-status) is the concierge's, managers' and broker's to set, never an agent's."""
     if policy.is_agent(actor):
         raise ReferralError("Agents cannot change the Lead Status.", "lead_status")
     if status not in LEAD_STATUSES:
@@ -179,7 +179,7 @@ def mark_not_workable(contact: Contact, actor: User) -> None:
 
 
 def raw_leads(viewer: User, page: int, page_size: int, keyword: str = "") -> ReferralPage:
-    """The concierge's queue (SPEC §4.6, seed 001): raw leads nobody has reached yet, found by
+    """The concierge's queue (docs/product.md#lead-status): raw leads nobody has reached yet, found by
     the Leads screen's keyword rule; with their (bounded) total."""
     query = (visibility.visible_contacts(viewer)
              .where(Contact.archived_at.is_(None), Contact.lead_type == "Active",

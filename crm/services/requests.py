@@ -1,4 +1,4 @@
-"""An agent's Delete or Archive request and a manager's decision on it (SPEC §3.6, §4.5).
+"""An agent's Delete or Archive request and a manager's decision on it (docs/product.md#requests, #manage-actions).
 
 A decision is one conditional UPDATE (`... WHERE status = 'Pending'`), so of two managers
 deciding at once exactly one wins, on SQLite and PostgreSQL alike, in any number of processes.

@@ -1,4 +1,4 @@
-"""Lead routing for new website contacts (SPEC §5): the brokerage's lead-flow rules by source and
+"""Lead routing for new website contacts (docs/product.md#events-api): the brokerage's lead-flow rules by source and
 zip code first, else round robin among eligible agents; the routing log on the contact says why.
 
 Round robin hands each new contact to the eligible agent routed to least recently. The pick and
@@ -34,7 +34,7 @@ class Agent:
     is_active_user: bool
     digest_emails: bool
     guaranteed_display: bool
-    sponsors_zip: bool  # sponsors the contact's zip (SPEC §4.2 masking)
+    sponsors_zip: bool  # sponsors the contact's zip (docs/product.md#masking masking)
     time_zone: str  # their own, else their office's: the alert's times are in it
 
 

@@ -1,4 +1,4 @@
-"""Server-side sessions and sign-in throttling (SPEC §8).
+"""Server-side sessions and sign-in throttling (docs/product.md#trust).
 
 A session cookie carries the user's `session_version`; raising the version ends every session
 signed in before. Failed sign-ins are rows in the database, so every process counts the same.

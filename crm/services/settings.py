@@ -1,4 +1,4 @@
-"""Brokerage settings (SPEC §3.8) with their defaults; stored as JSON in the settings table.
+"""Brokerage settings (docs/product.md#settings) with their defaults; stored as JSON in the settings table.
 
 A request reads all settings with one query the first time it asks for any of them and keeps them
 until it ends; a change made by another process is seen by the next request (nothing is cached
@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "roles_may_archive": [Role.MANAGER, Role.BROKER],
     "roles_may_reset_plan": [Role.MANAGER, Role.BROKER],
     "roles_may_rebroadcast": [Role.MANAGER, Role.BROKER],
-    "roles_may_export": [Role.MANAGER, Role.BROKER],  # SPEC §1: export and hand-off are managers' and the broker's
+    "roles_may_export": [Role.MANAGER, Role.BROKER],  # managers' and the broker's by default: docs/product.md#roles
     "roles_may_convert": [Role.AGENT, Role.MANAGER, Role.BROKER],
     "roles_may_hand_off": [Role.MANAGER, Role.BROKER],
     "roles_may_share": [Role.AGENT, Role.MANAGER, Role.BROKER],

@@ -1,4 +1,4 @@
-"""Smart Lists (SPEC §3.2): saved Leads searches, private or shared with the owner's office.
+"""Smart Lists (docs/product.md#leads): saved Leads searches, private or shared with the owner's office.
 
 Anyone saves their own lists; managers and the broker may share theirs with their office; only the
 owner renames or deletes a list (others get None: a 404).

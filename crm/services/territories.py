@@ -1,5 +1,5 @@
-"""Territories (SPEC §3.8, §4.2, §4.3): each agent's service zip codes (eligibility for appointment
-offers), zip code sponsorships (unmask contacts there, rank first) and Guaranteed Display."""
+"""Territories (docs/product.md#settings, #masking, #offers-and-claims): each agent's service zip codes (eligibility for
+appointment offers), zip code sponsorships (unmask contacts there, rank first) and Guaranteed Display."""
 import re
 from collections import defaultdict
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
-"""The trash (SPEC §4.5): deleted contacts keep everything for 30 days, then the worker purges them.
+"""The trash (docs/product.md#manage-actions): deleted contacts keep everything for 30 days, then the worker purges
+them.
 
 A trashed contact is only marked (`deleted_at`): visibility hides it everywhere, and restoring
 brings it back with its leads, notes, tasks and history untouched.

@@ -1,4 +1,4 @@
-"""Update requests (SPEC §4.6): while a referral's Lead Status is `Active`, its owner is emailed for
+"""Update requests (docs/product.md#lead-status): while a referral's Lead Status is `Active`, its owner is emailed for
 an update when the referral status has not changed for the configured days (`update_request_days`),
 and again every as many days while it stays unchanged. `Inactive` referrals are never asked about,
 nor referrals outside the Active sub-tabs (won, lost, not workable: nothing left to update).

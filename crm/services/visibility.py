@@ -1,4 +1,4 @@
-"""Who sees which contact (SPEC §1): every lookup goes through here, so others' contacts are 404s."""
+"""Who sees which contact (docs/product.md#roles): every lookup goes through here, so others' contacts are 404s."""
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
 from crm import policy
@@ -46,7 +46,7 @@ def visible_lead_branches(viewer: User) -> list[ColumnElement[bool]]:
 
 
 def may_list_archived(viewer: User) -> bool:
-    """Leads' `Archived` choice (SPEC §3.10): managers and up, and agents for their own contacts."""
+    """Leads' `Archived` choice (docs/product.md#archive): managers and up, and agents for their own contacts."""
     return policy.may_list_archived(viewer)
 
 

@@ -1,4 +1,4 @@
-"""Webhooks out (issue 13 item 2): events posted to the broker's subscribed URLs, signed per the
+"""Webhooks out (docs/product.md#webhooks): events posted to the broker's subscribed URLs, signed per the
 Standard Webhooks specification (the `standardwebhooks` package).
 
 `emit` writes one outbox message (channel `webhook`) per interested subscription in the caller's

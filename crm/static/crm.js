@@ -26,7 +26,7 @@ function showFlash(message) {
   main.insertBefore(box, main.firstChild);
 }
 
-// Leads on a phone: the Search panel folds behind its `Search` button (SPEC §3.11).
+// Leads on a phone: the Search panel folds behind its `Search` button (docs/product.md#everyday-use).
 document.addEventListener("click", function (event) {
   var toggle = event.target.closest(".search-toggle");
   if (!toggle) return;
@@ -35,7 +35,7 @@ document.addEventListener("click", function (event) {
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
 });
 
-// --- Everyday use (SPEC §3.11) ---------------------------------------------------------------------
+// --- Everyday use (docs/product.md#everyday-use) ---------------------------------------------------------------------
 document.documentElement.classList.add("js");
 
 // The top menu folds behind a `Menu` button on narrow screens (without JavaScript it simply wraps).

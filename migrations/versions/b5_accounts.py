@@ -33,7 +33,7 @@ def upgrade():
     )
     with op.batch_alter_table("account_tokens") as batch_op:
         batch_op.create_index(batch_op.f("ix_account_tokens_user_id"), ["user_id"], unique=False)
-    # SPEC §2: an `Unsubscribed` lead marks its contact (contacts loaded before this rule held).
+    # docs/product.md#words-and-values: an `Unsubscribed` lead marks its contact (contacts loaded before this rule held).
     op.execute("UPDATE contacts SET unsubscribed = true WHERE unsubscribed = false AND EXISTS "
                "(SELECT 1 FROM leads WHERE leads.contact_id = contacts.id AND leads.inquiry_type = 'Unsubscribed')")
 

@@ -1,4 +1,4 @@
-"""Dashboard rollups (issue 13): speed-to-lead answers on leads, lead counts per hour kept by
+"""Dashboard rollups (docs/product.md#dashboard): speed-to-lead answers on leads, lead counts per hour kept by
 triggers, and named import mappings
 
 Revision ID: c13_dashboard_rollups

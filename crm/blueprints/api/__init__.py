@@ -1,4 +1,4 @@
-"""The events API for websites (SPEC §5): JSON in and out, HTTP Basic with API keys, no CSRF."""
+"""The events API for websites (docs/product.md#events-api): JSON in and out, HTTP Basic with API keys, no CSRF."""
 from flask import Blueprint
 
 from crm.extensions import csrf

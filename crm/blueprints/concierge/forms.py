@@ -1,4 +1,4 @@
-"""Converting a lead into an appointment (SPEC §4.3): date, time and a note for the agent."""
+"""Converting a lead into an appointment (docs/product.md#offers-and-claims): date, time and a note for the agent."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length

@@ -1,5 +1,5 @@
-"""The concierge's queue (SPEC §1, §4.3, §4.6): raw leads with their Lead Status, `Not Workable`,
-converting a lead into an appointment, the offers under way, `Unclaimed` ones and the routing log.
+"""The concierge's queue (docs/product.md#roles, #offers-and-claims, #lead-status): raw leads with their Lead Status,
+`Not Workable`, converting a lead into an appointment, the offers under way, `Unclaimed` ones and the routing log.
 Managers and the broker may do all of it too (within what they see)."""
 from datetime import datetime
 

@@ -25,7 +25,7 @@ def index():
     filters = _filters(request.args)
     canonical = _leads_url(filters)
     if _has_empty_fields() and not hx.is_partial_request():
-        return redirect(canonical)  # empty fields stay out of the URL (SPEC §3.11)
+        return redirect(canonical)  # empty fields stay out of the URL (docs/product.md#everyday-use)
     return _render_leads(filters, canonical)
 
 

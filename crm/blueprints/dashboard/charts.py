@@ -2,7 +2,7 @@
 style attribute (classes styled by `dashboard.css`), every bar a link with a name of its own.
 
 The geometry is computed here and drawn by `dashboard/_chart.svg`: a thousand bars take
-milliseconds, where a charting library took a second (issue 13: p95 under 200 ms)."""
+milliseconds, where a charting library took a second (docs/product.md#dashboard: p95 under 200 ms)."""
 import math
 from dataclasses import dataclass
 

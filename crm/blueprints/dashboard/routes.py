@@ -11,7 +11,7 @@ from crm.blueprints.dashboard.charts import Bar, Series, bar_chart
 from crm.models.values import IMMEDIATE_INQUIRIES
 from crm.services import dashboard, referrals
 
-LEADS_PATH = "/contacts"  # the Leads list (SPEC §3.2); url_for per bar would be most of the page's time
+LEADS_PATH = "/contacts"  # the Leads list (docs/product.md#leads); url_for per bar would be most of the page's time
 
 
 def leads_url(period: dashboard.Period, first: date | None = None, **filters) -> str:

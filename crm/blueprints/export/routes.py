@@ -1,4 +1,4 @@
-"""The CSV download (SPEC §3.7): `Dl CSV` opens a dialog; `Download` streams the file."""
+"""The CSV download (docs/product.md#download): `Dl CSV` opens a dialog; `Download` streams the file."""
 import logging
 from collections.abc import Iterator
 from urllib.parse import urlencode

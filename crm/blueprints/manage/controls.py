@@ -30,7 +30,7 @@ class ContactControls:
     tasks: list[TaskRow]
     may_tick: bool
     may_unarchive: bool
-    concierge: bool  # `Convert to Appointment` and `Not Workable` (SPEC §1)
+    concierge: bool  # `Convert to Appointment` and `Not Workable` (docs/product.md#roles)
     convert_blocked: str | None  # why `Convert to Appointment` is disabled
 
 

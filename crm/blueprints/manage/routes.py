@@ -1,4 +1,5 @@
-"""Manage actions on Contact Details and on selected rows of Leads, plan tasks, compliance (SPEC §4.4, §4.5)."""
+"""Manage actions on Contact Details and on selected rows of Leads, plan tasks, compliance
+(docs/product.md#action-plans, #manage-actions)."""
 from collections.abc import Callable
 
 from flask import abort, render_template, request, url_for

@@ -1,5 +1,5 @@
-"""Appointment offers as the agent sees them (SPEC §4.3): the page the offer's email and text link
-to, with the time left, `Claim` and `Decline`. A refused claim or decline answers 409 with the
+"""Appointment offers as the agent sees them (docs/product.md#offers-and-claims): the page the offer's email and text
+link to, with the time left, `Claim` and `Decline`. A refused claim or decline answers 409 with the
 reason; an offer never made to the viewer is a 404 like any object that is not theirs."""
 from flask import abort, render_template, url_for
 from flask_login import current_user

@@ -1,5 +1,5 @@
-"""A user's own preferences: digest emails (SPEC §4.7), their time zone (SPEC §3.9) and
-`Change password` (SPEC §3.8)."""
+"""A user's own preferences: digest emails (docs/product.md#alerts), their time zone (docs/product.md#time) and
+`Change password` (docs/product.md#settings)."""
 from flask import render_template, url_for
 from flask_login import current_user, login_user
 

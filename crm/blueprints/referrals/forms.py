@@ -1,4 +1,4 @@
-"""The referral's form (SPEC §3.5): `Referral Status` grouped by sub-tab, a notes box and `Save`."""
+"""The referral's form (docs/product.md#referrals): `Referral Status` grouped by sub-tab, a notes box and `Save`."""
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice

@@ -1,4 +1,4 @@
-"""Referrals (SPEC §3.5): the five sub-tabs with counts, a referral's `Referral Status`, private notes.
+"""Referrals (docs/product.md#referrals): the five sub-tabs with counts, a referral's `Referral Status`, private notes.
 
 `/referrals?tab=…` shows a sub-tab; `/referrals/<id>` shows the referral's sub-tab with the referral
 open beside it. htmx swaps `#referrals` (a tab, or after `Save`) or `#referral-panel` (a row) and

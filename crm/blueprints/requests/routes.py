@@ -1,4 +1,4 @@
-"""Requests (SPEC §3.6): a manager's pending Delete/Archive requests with Approve and Decline."""
+"""Requests (docs/product.md#requests): a manager's pending Delete/Archive requests with Approve and Decline."""
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 

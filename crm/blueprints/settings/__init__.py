@@ -1,4 +1,4 @@
-"""Settings (SPEC §3.8), broker only. Each area adds its own module of routes below."""
+"""Settings (docs/product.md#settings), broker only. Each area adds its own module of routes below."""
 from flask import Blueprint, render_template
 
 from crm import policy

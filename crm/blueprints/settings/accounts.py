@@ -1,4 +1,4 @@
-"""Settings › Users, Offices and Sources (SPEC §3.8). Bad input re-renders the page (422) with the
+"""Settings › Users, Offices and Sources (docs/product.md#settings). Bad input re-renders the page (422) with the
 message beside the field and nothing changed."""
 from flask import render_template, url_for
 from flask_login import current_user

@@ -1,5 +1,5 @@
-"""Settings › API keys (SPEC §3.8, §5): the broker lists, creates and revokes the events API's keys.
-A new key is shown once, in the answer to its creation, and never again (only its hash is kept)."""
+"""Settings › API keys (docs/product.md#settings, #events-api): the broker lists, creates and revokes the events API's
+keys. A new key is shown once, in the answer to its creation, and never again (only its hash is kept)."""
 from flask import abort, render_template, url_for
 
 from crm import hx

@@ -1,4 +1,4 @@
-"""Settings for brokerage controls (SPEC §3.8): action plans, role permissions, the trash."""
+"""Settings for brokerage controls (docs/product.md#settings): action plans, role permissions, the trash."""
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 

@@ -1,4 +1,4 @@
-"""Settings › Notification log (SPEC §4.8): every email and text with its state and last error;
+"""Settings › Notification log (docs/product.md#delivery): every email and text with its state and last error;
 `Retry` sends a message again at the worker's next pass."""
 from flask import abort, render_template, request, url_for
 

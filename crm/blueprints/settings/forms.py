@@ -1,4 +1,4 @@
-"""The forms of Settings (SPEC §3.8). Roles, offices and zones are checked by the accounts service,
+"""The forms of Settings (docs/product.md#settings). Roles, offices and zones are checked by the accounts service,
 which says what is wrong beside the field."""
 import re
 

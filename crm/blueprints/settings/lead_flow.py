@@ -1,4 +1,4 @@
-"""Settings › Lead flow rules (SPEC §5): which agent gets new website contacts, by source and zip."""
+"""Settings › Lead flow rules (docs/product.md#events-api): which agent gets new website contacts, by source and zip."""
 from flask import abort, redirect, render_template, url_for
 
 from crm import hx

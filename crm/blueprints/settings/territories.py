@@ -1,4 +1,4 @@
-"""Settings › Territories (SPEC §3.8): each agent's service zip codes, zip code sponsorships and
+"""Settings › Territories (docs/product.md#settings): each agent's service zip codes, zip code sponsorships and
 Guaranteed Display; and Settings › Offers: the claim window and the update-request days."""
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
