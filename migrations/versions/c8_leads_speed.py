@@ -39,5 +39,6 @@ def downgrade():
     for name in INDEXES:
         op.drop_index(name, table_name="leads")
     op.create_index("ix_leads_owner_name", "leads", ["owner_id", "contact_name_key"])
-    with op.batch_alter_table("leads") as batch_op:
-        batch_op.drop_column("priority_rank")
+    # SQLite's own DROP COLUMN (3.35+), not batch mode: re-creating `leads` would drop the dashboard's
+    # triggers on it and trip over the one on activity_log that names it
+    op.drop_column("leads", "priority_rank")
