@@ -85,3 +85,11 @@ def answer(text: str | None, *, back_to: str, status: int = 200, category: str |
     if is_partial_request():
         return redirect(Response(status=200), back_to)
     return flask.redirect(back_to)
+
+
+def unconfirmed(label: str, question: str, *, back_to: str) -> str | None:
+    """The confirmation step of a destructive action (macros.confirm_button): htmx asked already
+    through `hx-confirm` and posts `confirmed`; without JavaScript this page asks, then posts it."""
+    if flask.request.form.get("confirmed"):
+        return None
+    return render_template("confirm.html", label=label, question=question, action=flask.request.path, back=back_to)

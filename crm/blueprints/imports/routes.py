@@ -186,9 +186,10 @@ def cancel(import_id: int):
 def undo(import_id: int):
     stored = _import(import_id)
     back = url_for("imports.detail", import_id=import_id)
-    if not request.form.get("confirmed") and imports.can_undo(stored, clock.now()):
-        return render_template("confirm.html", label="Undo import", question=_undo_question(stored),
-                               action=request.path, back=back)
+    if imports.can_undo(stored, clock.now()):
+        asking = hx.unconfirmed("Undo import", _undo_question(stored), back_to=back)
+        if asking:
+            return asking
     try:
         removed_contacts, removed_leads = imports.undo(stored)
     except imports.ImportProblem as error:

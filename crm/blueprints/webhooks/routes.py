@@ -1,6 +1,6 @@
 """Settings › Webhooks (`/settings/webhooks`, broker): subscriptions, their delivery log,
 `Send test event` and `Redeliver`. The sending is the outbox worker's."""
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, url_for
 from flask_login import current_user
 
 from crm import hx, policy
@@ -72,9 +72,10 @@ def send_test(subscription_id: int):
 @bp.route("/<int:subscription_id>/delete", methods=["POST"])
 def delete(subscription_id: int):
     subscription = _subscription(subscription_id)
-    if not request.form.get("confirmed"):
-        return render_template("confirm.html", label="Delete webhook", question=_delete_question(subscription),
-                               action=request.path, back=url_for("webhooks.detail", subscription_id=subscription.id))
+    asking = hx.unconfirmed("Delete webhook", _delete_question(subscription),
+                            back_to=url_for("webhooks.detail", subscription_id=subscription.id))
+    if asking:
+        return asking
     webhooks.unsubscribe(subscription)
     db.session.commit()
     return hx.answer(f"Deleted the subscription of {subscription.url}: it gets no more events.",
