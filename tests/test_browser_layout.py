@@ -66,7 +66,8 @@ def world(users, make_contact):
 def _pages(role: str, world: dict) -> dict[str, str]:
     contact = world["contact"].id
     pages = {"leads": "/contacts", "contact": f"/contacts/{contact}", "add lead": "/contacts/new",
-             "referrals": "/referrals", "referral": f"/referrals/{contact}", "preferences": "/preferences"}
+             "referrals": "/referrals", "referral": f"/referrals/{contact}", "preferences": "/preferences",
+             "dashboard": "/dashboard"}
     if role != "concierge":
         pages["archived"] = "/contacts?archived=1"
         pages["archived contact"] = f"/contacts/{world['archived'].id}"
@@ -76,13 +77,15 @@ def _pages(role: str, world: dict) -> dict[str, str]:
         pages |= {"queue": "/concierge/", "convert": f"/concierge/{world['inactive'].id}/convert",
                   "routing log": f"/concierge/{contact}/routing"}
     if role in ("manager", "broker"):
-        pages |= {"requests": "/requests", "compliance": "/compliance", "download": "/contacts/export"}
+        pages |= {"requests": "/requests", "compliance": "/compliance", "download": "/contacts/export",
+                  "import": "/settings/import"}
     if role == "broker":
         pages |= {"settings": "/settings/", "action plans": "/settings/action-plans",
                   "action plan": f"/settings/action-plans/{world['plan'].id}", "api keys": "/settings/api-keys",
                   "lead flow": "/settings/lead-flow", "notification log": "/settings/notifications",
                   "offer settings": "/settings/offers", "permissions": "/settings/permissions",
-                  "territories": "/settings/territories", "trash": "/settings/trash"}
+                  "territories": "/settings/territories", "trash": "/settings/trash", "users": "/settings/users",
+                  "offices": "/settings/offices", "sources": "/settings/sources", "webhooks": "/settings/webhooks"}
     return pages
 
 
