@@ -7,7 +7,7 @@ from crm import clock
 from crm.extensions import db
 from crm.models import ActivityLog
 from crm.services import contacts as contact_service
-from crm.services import dashboard
+from crm.services import dashboard, dashboard_rollup
 
 import markup
 
@@ -147,15 +147,19 @@ def test_a_long_period_counts_per_week_and_links_each_week(leads, login_as):
     assert "/contacts?contact_source=Broker&amp;activity_from=2026-11-16&amp;activity_to=2026-11-19" in page
 
 
-def test_days_follow_the_viewers_clock_across_daylight_saving_time(users):
+@pytest.mark.parametrize("folded", [False, True], ids=["pending changes", "folded into days"])
+def test_days_follow_the_viewers_clock_across_daylight_saving_time(users, folded):
     """New York leaves daylight saving time at 2:00 on Nov 1, 2026: 04:30 UTC is Nov 1 at 00:30
-    (EDT), and on Nov 2 04:30 UTC is Nov 1 at 23:30 (EST)."""
+    (EDT), and on Nov 2 04:30 UTC is Nov 1 at 23:30 (EST). The same read from the worker's days."""
     agent = users["agent"]
     with clock.frozen_at(NOW):
         _lead(agent, "Dot Early", "Registration", datetime(2026, 11, 1, 4, 30))
         _lead(agent, "Dan Late", "Registration", datetime(2026, 11, 2, 4, 30))
         _lead(agent, "Don Before", "Registration", datetime(2026, 11, 1, 3, 30))  # Oct 31, 23:30 EDT
         db.session.commit()
+        if folded:
+            dashboard_rollup.fold_changes()
+            assert dashboard_rollup.has_days("America/New_York")
         period = dashboard.read_period({"start": "2026-10-31", "end": "2026-11-02"}, agent)
         counts = dashboard.leads_by_inquiry_type(agent, period).counts["Registration"]
     assert len(period.utc_offsets()) == 2

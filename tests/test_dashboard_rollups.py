@@ -3,15 +3,16 @@ the leads, their contacts and the activity log say, whichever path writes them: 
 Add Lead, an import and its undo, delete / restore / purge, a new owner, actions logged out of order,
 and the worker folding the changes."""
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from import_files import FUB_HEADERS, csv_bytes, generated_rows, start_import, upload_file
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select, union_all, update
 
 from crm import clock
 from crm.extensions import db
-from crm.models import ActivityLog, Contact, DashboardCount, DashboardCountChange, Lead
+from crm.models import ActivityLog, Contact, DashboardCount, DashboardCountChange, DashboardDay, DashboardZone, Lead
 from crm.models.values import IMMEDIATE_INQUIRIES
 from crm.services import activity, api_keys, dashboard, dashboard_rollup, imports, manage, trash
 from crm.services import contacts as contact_service
@@ -174,3 +175,44 @@ def test_a_recount_from_the_leads_gives_the_same_counts(users, make_contact):
     dashboard_rollup.recount(db.session.connection())
     db.session.commit()
     assert _rolled_up() == before and db.session.scalar(select(func.count()).select_from(DashboardCountChange)) == 0
+
+
+def test_the_days_of_every_zone_in_use_equal_the_hours_summed_in_that_zone(users, make_contact):
+    """The worker sums the folded hours into each zone's local days: a zone newly chosen is summed from
+    the hours at the next fold, a zone no longer chosen is forgotten, and the page reads the same."""
+    for n, hours_ago in enumerate((1, 5, 23, 30, 49)):
+        contact = make_contact(users["agent"], f"Zed{n}", "Zone", inquiry="Registration", contact_source="Broker")
+        db.session.execute(update(Lead).where(Lead.contact_id == contact.id)
+                           .values(occurred_at=clock.now() - timedelta(hours=hours_ago)))
+    db.session.commit()
+    viewer = users["manager"]
+    viewer.time_zone = "Asia/Tokyo"
+    db.session.commit()
+    period = dashboard.read_period({}, viewer)
+    from_hours = dashboard.leads_by_source(viewer, period).counts
+    dashboard_rollup.fold_changes()
+    assert dashboard_rollup.has_days("Asia/Tokyo") and dashboard_rollup.zones_in_use() == {
+        zone for (zone,) in db.session.execute(select(DashboardZone.zone))}
+    assert dashboard.leads_by_source(viewer, period).counts == from_hours
+    for zone in dashboard_rollup.zones_in_use():
+        assert _days_of(zone) == _hours_summed_in(ZoneInfo(zone))
+    make_contact(users["agent"], "Zoe", "Later", inquiry="Registration", contact_source="Broker")
+    dashboard_rollup.fold_changes()  # folded into the days of every zone
+    assert _days_of("Asia/Tokyo") == _hours_summed_in(ZoneInfo("Asia/Tokyo"))
+    viewer.time_zone = None
+    db.session.commit()
+    dashboard_rollup.fold_changes()
+    assert not dashboard_rollup.has_days("Asia/Tokyo") and _days_of("Asia/Tokyo") == Counter()
+
+
+def _days_of(zone: str) -> Counter:
+    return Counter({(day.dimension, day.scope_id, day.day, day.value): day.leads for day in db.session.scalars(
+        select(DashboardDay).where(DashboardDay.zone == zone)) if day.leads})
+
+
+def _hours_summed_in(zone: ZoneInfo) -> Counter:
+    summed: Counter = Counter()
+    for count in db.session.scalars(select(DashboardCount)):
+        day = count.hour.replace(tzinfo=UTC).astimezone(zone).date()
+        summed[(count.dimension, count.scope_id, day, count.value)] += count.leads
+    return Counter({key: leads for key, leads in summed.items() if leads})

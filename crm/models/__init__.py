@@ -1,7 +1,7 @@
 """All models, imported here so Flask-Migrate and the app see one metadata."""
 from crm.models.api import ApiKey, ApiRateWindow, IdempotencyRecord
 from crm.models.contact import ActivityLog, Contact, ContactEmail, ContactPhone, ContactShare, Lead, Note
-from crm.models.dashboard import DashboardCount, DashboardCountChange
+from crm.models.dashboard import DashboardCount, DashboardCountChange, DashboardDay, DashboardZone
 from crm.models.imports import ContactImport, ImportedRecord, ImportMapping, ImportSkippedRow
 from crm.models.offers import AppointmentOffer, OfferRecipient
 from crm.models.org import AccountToken, Office, ServiceZip, SignInFailure, User, ZipSponsorship
@@ -16,7 +16,8 @@ from crm.models.webhooks import WebhookDelivery, WebhookSubscription
 __all__ = [
     "AccountToken", "ActionPlan", "ActionPlanTask", "ActivityLog", "ApiKey", "ApiRateWindow", "AppointmentOffer",
     "Contact", "ContactEmail", "ContactImport", "ContactPhone", "ContactShare", "ContactTask", "DashboardCount",
-    "DashboardCountChange", "IdempotencyRecord", "ImportMapping", "ImportSkippedRow", "ImportedRecord", "Lead",
+    "DashboardCountChange", "DashboardDay", "DashboardZone", "IdempotencyRecord", "ImportMapping", "ImportSkippedRow",
+    "ImportedRecord", "Lead",
     "LeadFlowRule", "ManageRequest", "Note", "OfferRecipient", "Office",
     "OutboxMessage", "ServiceZip", "Setting", "SignInFailure", "SmartList", "User", "WebhookDelivery",
     "WebhookSubscription", "ZipSponsorship",

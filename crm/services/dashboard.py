@@ -11,21 +11,15 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     DateTime,
     Integer,
     and_,
-    case,
-    cast,
     column,
     func,
-    literal,
-    literal_column,
     select,
     text,
     true,
@@ -34,9 +28,9 @@ from sqlalchemy import (
 
 from crm import clock, policy
 from crm.extensions import db
-from crm.models import Contact, DashboardCount, DashboardCountChange, Office, User
+from crm.models import Contact, DashboardCount, DashboardCountChange, DashboardDay, Office, User
 from crm.models.values import REFERRAL_TABS
-from crm.services import action_plans, local_time, settings
+from crm.services import action_plans, dashboard_rollup, local_time, settings
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -84,23 +78,7 @@ class Period:
         return _hour_up(local_time.day_start(first, self.zone)), _hour_up(local_time.day_start(after_end, self.zone))
 
     def utc_offsets(self) -> list[tuple[datetime, int]]:
-        """(from this UTC moment, the zone's offset in seconds) over the window: one piece, or a
-        few where daylight saving time switches."""
-        start, end = self.window
-        pieces = [(start, _offset(start, self.zone))]
-        for day in self.days:
-            after = local_time.day_start(day + timedelta(days=1), self.zone)
-            if _offset(after, self.zone) != pieces[-1][1]:  # switched during `day`: find the hour
-                moment = local_time.day_start(day, self.zone)
-                while _offset(moment, self.zone) == pieces[-1][1]:
-                    moment += timedelta(hours=1)
-                pieces.append((moment, _offset(moment, self.zone)))
-        return pieces
-
-
-def _offset(moment: datetime, zone: ZoneInfo) -> int:
-    offset = local_time.to_local(moment, zone).utcoffset()
-    return int(offset.total_seconds()) if offset else 0
+        return dashboard_rollup.utc_offsets(self.zone, self.start, self.end)
 
 
 def _hour_up(moment: datetime) -> datetime:
@@ -154,30 +132,28 @@ def offices_to_choose(viewer: User) -> list[Office]:
 
 
 def _local_day(column, period: Period):
-    """The viewer's day of a UTC timestamp, in SQL (SQLite knows no time zones: the offsets of the
-    period's pieces are spelled out)."""
-    pieces = period.utc_offsets()
-    sqlite = db.engine.dialect.name == "sqlite"
-
-    def shift(seconds: int):
-        return literal(f"{seconds:+d} seconds") if sqlite else literal(seconds)
-
-    offset = case(*[(column < until, shift(seconds)) for (_, seconds), (until, _) in pairwise(pieces)],
-                  else_=shift(pieces[-1][1])) if len(pieces) > 1 else shift(pieces[0][1])
-    if sqlite:
-        return func.date(column, offset)
-    return cast(column + offset * literal_column("interval '1 second'"), Date)
+    """The viewer's day of a UTC timestamp, in SQL."""
+    return dashboard_rollup.local_day(column, period.zone, period.start, period.end)
 
 
 def _counted(dimension: str, period: Period, scope_ids: list[int], per_day: bool = True):
     """(day, value, leads) from the rollups of `scope_ids` (folded counts plus pending changes), or
     without `per_day` (value, leads)."""
     start, end = period.window
-    parts = [select(table.hour, table.value, table.leads).where(
-        table.dimension == dimension, table.scope_id.in_(scope_ids), table.hour >= start, table.hour < end)
-        for table in (DashboardCount, DashboardCountChange)]
+    pending = DashboardCountChange
+    in_scope = and_(pending.scope_id.in_(scope_ids), pending.dimension == dimension)
+    parts = [select(_local_day(pending.hour, period).label("day"), pending.value, pending.leads)
+             .where(in_scope, pending.hour >= start, pending.hour < end)]
+    if dashboard_rollup.has_days(period.zone.key):
+        parts.append(select(DashboardDay.day, DashboardDay.value, DashboardDay.leads).where(
+            DashboardDay.zone == period.zone.key, DashboardDay.dimension == dimension,
+            DashboardDay.scope_id.in_(scope_ids), DashboardDay.day >= period.start, DashboardDay.day <= period.end))
+    else:  # the worker has not summed this zone's days yet
+        folded = DashboardCount
+        parts.append(select(_local_day(folded.hour, period).label("day"), folded.value, folded.leads).where(
+            folded.dimension == dimension, folded.scope_id.in_(scope_ids), folded.hour >= start, folded.hour < end))
     rows = union_all(*parts).subquery()
-    columns = [_local_day(rows.c.hour, period).label("day")] if per_day else []
+    columns = [rows.c.day] if per_day else []
     columns.append(rows.c.value)
     total = func.sum(rows.c.leads)
     return db.session.execute(select(*columns, total).group_by(*columns).having(total != 0))
@@ -241,20 +217,20 @@ def speed_to_lead(viewer: User, period: Period) -> tuple[Speed, list[Speed]]:
     per_owner = {owner_id: Speed(names.get(owner_id, ""), owner_id, [], unanswered.get(owner_id, 0))
                  for owner_id in leads}
     start, end = period.window
-    owner, occurred, answered_at, office = (column("owner_id", Integer), column("occurred_at", DateTime),
+    lead_owner, occurred, answer, office = (column("owner_id", Integer), column("occurred_at", DateTime),
                                             column("answered_at", DateTime), column("office_id", Integer))
-    answered = (select(owner, occurred, answered_at).select_from(_answered_leads())
-                .where(answered_at.is_not(None), occurred >= start, occurred < end,
-                       owner.is_not(None), column("contact_deleted").is_(False)))
+    answered = (select(lead_owner, occurred, answer).select_from(_answered_leads())
+                .where(answer.is_not(None), occurred >= start, occurred < end,
+                       lead_owner.is_not(None), column("contact_deleted").is_(False)))
     if policy.is_agent(viewer):
-        answered = answered.where(owner == viewer.id)
+        answered = answered.where(lead_owner == viewer.id)
     elif policy.is_manager(viewer) or period.office_id is not None:
         answered = answered.where(office.in_(offices))
     overall = Speed("All agents", None, [], sum(per_owner[owner].unanswered for owner in per_owner))
     for owner_id, occurred_at, answered_at in db.session.execute(answered):
-        minutes = (answered_at - occurred_at).total_seconds() / 60  # type: ignore[operator]  # answered: not None
+        minutes = (answered_at - occurred_at).total_seconds() / 60
         overall.minutes.append(minutes)
-        per_owner[owner_id].minutes.append(minutes)  # type: ignore[index]  # owner: not None
+        per_owner[owner_id].minutes.append(minutes)
     return overall, sorted(per_owner.values(), key=lambda speed: speed.label)
 
 

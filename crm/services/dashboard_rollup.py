@@ -7,18 +7,24 @@ statements, the ORM, imports and their undo, trash, the demo's bulk load) keeps 
 - `dashboard_count_changes`: +1/-1 per live lead and dimension (source, inquiry type, and per
   owner the immediate leads and the unanswered ones) and UTC hour. Only appended to, so
   concurrent events never wait on a shared counter row.
-- `fold_changes` (a worker job) sums the changes into `dashboard_counts`; readers add both.
+- `fold_changes` (a worker job) sums the changes into `dashboard_counts` and, per local day of every
+  zone in use (the offices' and people's), into `dashboard_days`; readers add the pending changes.
 
 The answers are row triggers on both databases; the counts are row triggers on SQLite and statement
 triggers over transition tables on PostgreSQL (a COPY of a million leads: one set-based statement).
 """
-from typing import cast
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from typing import cast as typing_cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, CursorResult, func, select, text
+from sqlalchemy import Connection, CursorResult, Date, case, cast, delete, func, inspect, literal, select, text
 
 from crm.extensions import db
-from crm.models import DashboardCountChange
+from crm.models import DashboardCount, DashboardCountChange, DashboardDay, DashboardZone, Office, User
+from crm.models.org import DEFAULT_TIME_ZONE
 from crm.models.values import IMMEDIATE_INQUIRIES
+from crm.services import local_time
 
 IMMEDIATE_SQL = ", ".join(f"'{inquiry}'" for inquiry in IMMEDIATE_INQUIRIES)
 KEY = "hour, scope_id, dimension, value"
@@ -158,26 +164,132 @@ def recount(connection: Connection) -> None:
     """The counts from the leads themselves (after a bulk load that had the triggers off, or to check)."""
     connection.exec_driver_sql("DELETE FROM dashboard_count_changes")
     connection.exec_driver_sql("DELETE FROM dashboard_counts")
+    if inspect(connection).has_table("dashboard_days"):  # not yet when migration c13 installs the triggers
+        connection.exec_driver_sql("DELETE FROM dashboard_days")  # summed again from the counts by the next fold
+        connection.exec_driver_sql("DELETE FROM dashboard_zones")
     connection.exec_driver_sql(f"INSERT INTO dashboard_counts ({KEY}, leads) SELECT {KEY}, SUM(leads) FROM "
                                f"({dimension_rows(connection.dialect.name, 'leads', 1)}) AS d GROUP BY {KEY}")
 
 
 def fold_changes() -> int:
-    """Worker job: move the appended changes into the counts (safe in several workers at once)."""
+    """Worker job: move the appended changes into the counts and each summed zone's days, then sum
+    the days of zones newly in use (safe in several workers at once: folds take turns)."""
     upsert = ("ON CONFLICT (dimension, scope_id, hour, value) "
               "DO UPDATE SET leads = dashboard_counts.leads + excluded.leads")
+    zones = list(db.session.scalars(select(DashboardZone.zone)))
     if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(1313)"))  # a zone summed while another folds
         moved = db.session.execute(text(
             f"WITH moved AS (DELETE FROM dashboard_count_changes RETURNING {KEY}, leads), "
+            f"days AS (INSERT INTO dashboard_days (zone, dimension, scope_id, day, value, leads) "
+            f"SELECT z.zone, m.dimension, m.scope_id, {_pg_local_day('m.hour', 'z.zone')}, m.value, SUM(m.leads) "
+            f"FROM moved m CROSS JOIN dashboard_zones z GROUP BY 1, 2, 3, 4, 5 {_DAYS_UPSERT}), "
             f"summed AS (INSERT INTO dashboard_counts ({KEY}, leads) SELECT {KEY}, SUM(leads) FROM moved "
             f"GROUP BY {KEY} {upsert} RETURNING 1) SELECT COUNT(*) FROM summed")).scalar_one()
     else:
+        moved = 0
         last = db.session.scalar(select(func.max(DashboardCountChange.id)))
-        if last is None:
-            return 0
-        moved = cast(CursorResult, db.session.execute(text(
-            f"INSERT INTO dashboard_counts ({KEY}, leads) SELECT {KEY}, SUM(leads) FROM dashboard_count_changes "
-            f"WHERE id <= :last GROUP BY {KEY} {upsert}"), {"last": last})).rowcount
-        db.session.execute(text("DELETE FROM dashboard_count_changes WHERE id <= :last"), {"last": last})
+        if last is not None:
+            pending = select(DashboardCountChange).where(DashboardCountChange.id <= last).subquery()
+            for zone in zones:
+                _add_days(zone, pending)
+            moved = typing_cast(CursorResult, db.session.execute(text(
+                f"INSERT INTO dashboard_counts ({KEY}, leads) SELECT {KEY}, SUM(leads) FROM dashboard_count_changes "
+                f"WHERE id <= :last GROUP BY {KEY} {upsert}"), {"last": last})).rowcount
+            db.session.execute(text("DELETE FROM dashboard_count_changes WHERE id <= :last"), {"last": last})
+    _keep_zones_in_use(set(zones))
     db.session.commit()
     return moved
+
+
+_DAYS_UPSERT = ("ON CONFLICT (zone, dimension, scope_id, day, value) "
+                "DO UPDATE SET leads = dashboard_days.leads + excluded.leads")
+
+
+def _add_days(zone: str, rows) -> None:
+    """Add `rows` (hour, dimension, scope_id, value, leads) to `zone`'s days."""
+    first, last = db.session.execute(select(func.min(rows.c.hour), func.max(rows.c.hour))).one()
+    if first is None:
+        return
+    zone_info = ZoneInfo(zone)
+    first_day, last_day = (local_time.to_local(_as_datetime(moment), zone_info).date() for moment in (first, last))
+    day = local_day(rows.c.hour, zone_info, first_day, last_day).label("day")
+    summed = (select(literal(zone), rows.c.dimension, rows.c.scope_id, day, rows.c.value, func.sum(rows.c.leads))
+              .group_by(rows.c.dimension, rows.c.scope_id, day, rows.c.value))
+    compiled = summed.compile(db.engine, compile_kwargs={"literal_binds": True})
+    db.session.execute(text(f"INSERT INTO dashboard_days (zone, dimension, scope_id, day, value, leads) "
+                            f"{compiled} {_DAYS_UPSERT}"))
+
+
+def _as_datetime(moment) -> datetime:
+    return moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+
+
+def zones_in_use() -> set[str]:
+    """The zones dashboards are read in: every office's and every personal choice."""
+    names = {DEFAULT_TIME_ZONE, *db.session.scalars(select(Office.time_zone)),
+             *db.session.scalars(select(User.time_zone).where(User.time_zone.is_not(None)).distinct())}
+    return {name for name in names if local_time.is_zone_name(name)}
+
+
+def _keep_zones_in_use(summed: set[str]) -> None:
+    """Sum the days of zones newly in use from the folded counts; forget zones no longer in use."""
+    in_use = zones_in_use()
+    for zone in sorted(summed - in_use):
+        db.session.execute(delete(DashboardDay).where(DashboardDay.zone == zone))
+        db.session.execute(delete(DashboardZone).where(DashboardZone.zone == zone))
+    for zone in sorted(in_use - summed):
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(
+                f"INSERT INTO dashboard_days (zone, dimension, scope_id, day, value, leads) "
+                f"SELECT :zone, dimension, scope_id, {_pg_local_day('hour', ':zone')}, value, SUM(leads) "
+                f"FROM dashboard_counts GROUP BY 2, 3, 4, 5"), {"zone": zone})
+        else:
+            _add_days(zone, select(DashboardCount).subquery())
+        db.session.add(DashboardZone(zone=zone))
+
+
+def has_days(zone: str) -> bool:
+    return db.session.get(DashboardZone, zone) is not None
+
+
+# --- Local days in SQL ------------------------------------------------------------------------
+
+def _pg_local_day(column: str, zone: str) -> str:
+    return f"CAST(({column} AT TIME ZONE 'UTC') AT TIME ZONE {zone} AS DATE)"
+
+
+def _offset(moment: datetime, zone: ZoneInfo) -> int:
+    offset = local_time.to_local(moment, zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def utc_offsets(zone: ZoneInfo, first: date, last: date) -> list[tuple[datetime, int]]:
+    """(from this UTC moment, the zone's offset in seconds) over the days `first`..`last`: one
+    piece, or a few where daylight saving time switches."""
+    start = local_time.day_start(first, zone)
+    pieces = [(start, _offset(start, zone))]
+    for number in range((last - first).days + 1):
+        day = first + timedelta(days=number)
+        after = local_time.day_start(day + timedelta(days=1), zone)
+        if _offset(after, zone) != pieces[-1][1]:  # switched during `day`: find the hour
+            moment = local_time.day_start(day, zone)
+            while _offset(moment, zone) == pieces[-1][1]:
+                moment += timedelta(hours=1)
+            pieces.append((moment, _offset(moment, zone)))
+    return pieces
+
+
+def local_day(column, zone: ZoneInfo, first: date, last: date):
+    """The day in `zone` of a UTC timestamp column whose days are within `first`..`last`, in SQL
+    (SQLite knows no time zones: the offsets of the pieces are spelled out)."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.timezone(zone.key, func.timezone("UTC", column)), Date)
+    pieces = utc_offsets(zone, first, last)
+
+    def shift(seconds: int):
+        return literal(f"{seconds:+d} seconds")
+
+    offset = case(*[(column < until, shift(seconds)) for (_, seconds), (until, _) in pairwise(pieces)],
+                  else_=shift(pieces[-1][1])) if len(pieces) > 1 else shift(pieces[0][1])
+    return func.date(column, offset)
