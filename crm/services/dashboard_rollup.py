@@ -242,8 +242,8 @@ def _keep_zones_in_use(summed: set[str]) -> None:
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(
                 f"INSERT INTO dashboard_days (zone, dimension, scope_id, day, value, leads) "
-                f"SELECT :zone, dimension, scope_id, {_pg_local_day('hour', ':zone')}, value, SUM(leads) "
-                f"FROM dashboard_counts GROUP BY 2, 3, 4, 5"), {"zone": zone})
+                f"SELECT CAST(:zone AS TEXT), dimension, scope_id, {_pg_local_day('hour', 'CAST(:zone AS TEXT)')}, "
+                f"value, SUM(leads) FROM dashboard_counts GROUP BY 2, 3, 4, 5"), {"zone": zone})
         else:
             _add_days(zone, select(DashboardCount).subquery())
         db.session.add(DashboardZone(zone=zone))
