@@ -45,8 +45,8 @@ def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
                   .having((func.count(Lead.id) != Contact.lead_count)
                           | (func.max(Lead.occurred_at) != Contact.last_inquiry_at)))
     assert db.session.scalars(mismatched).all() == []
-    stale = (select(func.count()).select_from(Lead).join(Contact, Contact.id == Lead.contact_id)
-             .where(or_(*(getattr(Lead, name).is_distinct_from(copy) for name, copy in lead_rows.COPIED_COLUMNS.items()))))
+    differs = [getattr(Lead, name).is_distinct_from(copy) for name, copy in lead_rows.COPIED_COLUMNS.items()]
+    stale = select(func.count()).select_from(Lead).join(Contact, Contact.id == Lead.contact_id).where(or_(*differs))
     assert db.session.scalar(stale) == 0  # every lead carries its contact's copies, whichever demo step made it
     assert db.session.scalar(select(func.count(Lead.id))) >= 1000
     assert db.session.scalar(select(User.id).where(User.email == "agent@demo.test")) is not None
