@@ -1,13 +1,13 @@
 """Dashboard daily rollups: the folded hourly counts summed per local day of each zone in use
 
 Revision ID: d13_dashboard_daily
-Revises: c8_leads_speed
+Revises: d8_leads_sorts
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "d13_dashboard_daily"
-down_revision = "c8_leads_speed"
+down_revision = "d8_leads_sorts"
 branch_labels = None
 depends_on = None
 
