@@ -15,16 +15,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     DateTime,
     Integer,
+    String,
+    TableClause,
     and_,
     column,
     func,
+    literal,
     select,
     text,
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from crm import clock, policy
 from crm.extensions import db
@@ -115,14 +120,14 @@ def read_period(args, viewer: User) -> Period:
     return Period(start, end, office_id, problems, zone)
 
 
-def scope_condition(viewer: User, period: Period) -> ColumnElement[bool]:
+def scope_condition(viewer: User, period: Period, contacts=Contact.__table__.c) -> ColumnElement[bool]:
     """The contacts the viewer's dashboard counts (live ones only)."""
-    live = Contact.deleted_at.is_(None)
+    live = contacts.deleted_at.is_(None)
     if policy.is_agent(viewer):
-        return and_(live, Contact.owner_id == viewer.id)
+        return and_(live, contacts.owner_id == viewer.id)
     if policy.is_manager(viewer):
-        return and_(live, Contact.office_id == viewer.office_id)
-    return and_(live, Contact.office_id == period.office_id if period.office_id else true())
+        return and_(live, contacts.office_id == viewer.office_id)
+    return and_(live, contacts.office_id == period.office_id if period.office_id else true())
 
 
 def offices_to_choose(viewer: User) -> list[Office]:
@@ -275,15 +280,52 @@ def leads_by_inquiry_type(viewer: User, period: Period) -> DailyCounts:
 
 
 def referrals_by_tab(viewer: User, period: Period) -> DailyCounts:
-    """Referrals by the day they moved to their current status, per sub-tab."""
-    start, end = period.window
-    day = _local_day(Contact.referral_status_changed_at, period)
+    """Referrals by the day they moved to their current status, per sub-tab: a range of the live
+    contacts' covering index per bar (SQLite's planner, left alone, takes the office's, the owner's
+    or the uncovered index and looks up every contact; days computed per contact cost as much)."""
+    table = _IndexedTable("contacts", *(column(name, type_) for name, type_ in _REFERRAL_COLUMNS.items()),
+                             index="ix_contacts_live_referral_changed")
+    contacts, bars = table.c, _bars(period)
+    changed = contacts.referral_status_changed_at
     rows = db.session.execute(
-        select(day, Contact.referral_status, func.count())
-        .where(Contact.referral_status_changed_at >= start, Contact.referral_status_changed_at < end,
-               Contact.owner_id.is_not(None), Contact.archived_at.is_(None), scope_condition(viewer, period))
-        .group_by(day, Contact.referral_status))
+        select(bars.c.first, contacts.referral_status, func.count())
+        .select_from(bars).join(table, and_(changed >= bars.c.since, changed < bars.c.until))
+        .where(contacts.owner_id.is_not(None), contacts.archived_at.is_(None),
+               scope_condition(viewer, period, contacts))
+        .group_by(bars.c.first, contacts.referral_status))
     return _daily(period, rows, TAB_OF_STATUS.get)
+
+
+def _bars(period: Period):
+    """The period's bars as rows (first day, from this UTC moment, until that one): a range of the
+    index per bar instead of a local day computed for every contact."""
+    def moment(day: date):
+        return literal(local_time.day_start(day, period.zone), DateTime)
+
+    return union_all(*[select(literal(first, Date).label("first"), moment(first).label("since"),
+                              moment(period.bucket_end(first) + timedelta(days=1)).label("until"))
+                       for first in period.buckets]).subquery("bars")
+
+
+_REFERRAL_COLUMNS = {"referral_status_changed_at": DateTime, "referral_status": String, "owner_id": Integer,
+                     "office_id": Integer, "archived_at": DateTime, "deleted_at": DateTime}
+
+
+class _IndexedTable(TableClause):
+    """A table read through a named index on SQLite (`INDEXED BY`): SQLAlchemy renders no `with_hint` there."""
+    inherit_cache = False
+
+    def __init__(self, name: str, *columns, index: str | None):
+        super().__init__(name, *columns)
+        self.index = index
+
+
+@compiles(_IndexedTable)
+def _table_with_its_index(element: _IndexedTable, compiler, **kw) -> str:
+    text_ = compiler.visit_table(element, **kw)
+    if kw.get("asfrom") and element.index and compiler.dialect.name == "sqlite":
+        return f"{text_} INDEXED BY {element.index}"
+    return text_
 
 
 # --- Compliance --------------------------------------------------------------------------------
