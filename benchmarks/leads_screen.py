@@ -13,7 +13,7 @@ import re
 import statistics
 import time
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 from werkzeug.datastructures import MultiDict
 
 from crm import clock, create_app
@@ -122,6 +122,39 @@ def bare_sql(app, statements: list[tuple[str, object]], repeat: int) -> list[flo
             connection.close()
 
 
+def indexes_used(app, statements: list[tuple[str, object]]) -> set[str]:
+    """The indexes the database's plans of `statements` name (EXPLAIN QUERY PLAN / EXPLAIN)."""
+    used = set()
+    with app.app_context():
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+            for statement, parameters in statements:
+                cursor.execute(explain + statement, parameters)
+                used |= set(re.findall(r"\b(ix_\w+|pk_\w+)", " ".join(str(row) for row in cursor.fetchall())))
+        finally:
+            connection.close()
+    return used
+
+
+def lead_indexes(app) -> set[str]:
+    with app.app_context():
+        return {index["name"] for index in inspect(db.engine).get_indexes("leads")}
+
+
+def print_plans(app, roles: list[str], match: str) -> None:
+    """Which indexes each shape's statements use, and the `leads` indexes no shape uses."""
+    used_anywhere: set[str] = set()
+    for role in roles:
+        for query in (query for query in QUERIES if match in query):
+            used = indexes_used(app, captured_statements(app, ROLES[role], query))
+            used_anywhere |= used
+            print(f"{role:8} {query or '(no filter)':52} {' '.join(sorted(used))}")
+    unused = sorted(lead_indexes(app) - used_anywhere)
+    print(f"leads indexes no shape uses ({len(unused)}): {' '.join(unused)}")
+
+
 def contact_details(app, repeat: int) -> None:
     with app.app_context():
         busiest = db.session.execute(select(Lead.contact_id, func.count()).group_by(Lead.contact_id)
@@ -138,7 +171,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--roles", default=",".join(ROLES), help="e.g. agent,manager")
     parser.add_argument("--match", default="", help="only the query shapes containing this text")
+    parser.add_argument("--plans", action="store_true", help="print the indexes each shape uses instead of timing")
     args = parser.parse_args()
+    if args.plans:
+        print_plans(create_app(), [role for role in args.roles.split(",") if role in ROLES], args.match)
+        return
     started_cpu, started_wall = time.process_time(), time.perf_counter()
     print(f"load average at start: {load_average()}")
     app = create_app()

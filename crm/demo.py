@@ -162,6 +162,7 @@ class Generator:
 
     def __init__(self, contact_count: int, lead_count: int, rng: random.Random, pools: Pools, agents, now):
         self.rng, self.pools, self.agents, self.now = rng, pools, agents, now
+        self.owner_names = {agent.id: agent.name for agent in agents}
         self.counts = _leads_per_contact(contact_count, lead_count, rng)
         self.next_contact, self.next_lead = _next_id(Contact), _next_id(Lead)
         self.next_email, self.next_phone = _next_id(ContactEmail), _next_id(ContactPhone)
@@ -174,7 +175,7 @@ class Generator:
         batch = Batch([], [], [], [])
         for leads_of_contact in counts:
             contact = _contact_row(self.next_contact, self.pools, self.rng, self.agents, self.now)
-            copies = lead_rows.copied_values(SimpleNamespace(**contact))
+            copies = lead_rows.copied_values(SimpleNamespace(**contact), self.owner_names[contact["owner_id"]])
             self.next_contact += 1
             for _ in range(leads_of_contact):
                 lead = _lead_row(self.next_lead, contact, self.pools, self.rng, self.now) | copies

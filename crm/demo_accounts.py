@@ -5,7 +5,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import Contact, Lead, Office, User
-from crm.services import passwords
+from crm.services import lead_rows, passwords
 
 OFFICE_ZONES = {"Downtown": "America/New_York", "Westshore": "America/Chicago"}
 FORMER_AGENT = ("former.agent@demo.test", "Frankie Former")
@@ -31,8 +31,10 @@ def add_demo(session: Session, users_by_email: dict[str, User]) -> None:
                    .where(User.office_id == manager.office_id, User.role == "agent",
                           User.email.not_in(["agent@demo.test", "agent2@demo.test"]))
                    .order_by(Contact.id).limit(FORMER_AGENT_CONTACTS))
-    session.execute(update(Contact).where(Contact.id.in_(handed_over.scalar_subquery()))
+    handed_ids = list(session.scalars(handed_over))
+    session.execute(update(Contact).where(Contact.id.in_(handed_ids))
                     .values(owner_id=former.id).execution_options(synchronize_session=False))
+    lead_rows.sync(session, handed_ids)  # the Leads list's rows follow their contacts
 
 
 def mark_unsubscribed_contacts(session: Session) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from crm import clock
 from crm.models import Contact, User
-from crm.services import action_plans, manage, offers, trash
+from crm.services import action_plans, lead_rows, manage, offers, trash
 from crm.services import contacts as contact_service
 
 MOST_REFERRALS = 400  # enough to fill the lists; the plan's tasks are one INSERT … SELECT each
@@ -53,6 +53,7 @@ def _plans_on_most_referrals(session, agent: User) -> None:
         session.execute(update(Contact).where(Contact.id == contact.id).values(
             action_plan_id=plan.id, plan_started_at=start, plan_next_due_at=action_plans.deadline(start, first_due))
             .execution_options(synchronize_session=False))
+    lead_rows.sync(session, [contact.id for contact in waiting])  # the Leads list's Action Plan sort
 
 
 def _unclaimed_offer(session, concierge: User) -> None:

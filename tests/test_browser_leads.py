@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from crm import clock
 from crm.extensions import db
-from crm.models import Contact
+from crm.models import Contact, ManageRequest
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +68,19 @@ def test_a_pasted_url_shows_the_same_results_and_clear_all_resets(sign_in, page,
     page.get_by_role("link", name="Clear All").click()
     page.wait_for_url("**/contacts")
     assert len(result_names(page)) == 4
+
+
+def test_the_request_title_sorts_pending_requests_first(sign_in, page, users, agent_contacts):
+    colin = db.session.scalar(db.select(Contact).where(Contact.last_name == "Cold"))
+    db.session.add(ManageRequest(contact_id=colin.id, kind="Archive", requested_by_id=users["agent"].id))
+    db.session.commit()
+    sign_in("agent@demo.test")
+    assert result_names(page)[-1] == "Colin Cold"  # the oldest lead
+    page.get_by_role("link", name="Request", exact=True).click()
+    page.wait_for_url("**sort=request*")
+    assert "dir=asc" in page.url
+    expect(page.locator("#results tbody tr").first).to_contain_text("Colin Cold")
+    expect(page.locator("#results th[aria-sort]")).to_have_text("Request ▲")
 
 
 def test_keyword_searches_as_you_type(sign_in, page, agent_contacts):

@@ -1,6 +1,6 @@
 """`flask --app crm demo`: bulk rows streamed in batches (COPY on PostgreSQL), their list columns
 true, ids that later inserts continue from, and the named demo content of docs/product.md#commands at the end."""
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from crm import demo
 from crm.extensions import db
@@ -19,7 +19,7 @@ from crm.models import (
     WebhookDelivery,
 )
 from crm.services import contacts as contact_service
-from crm.services import dashboard, dashboard_rollup
+from crm.services import dashboard, dashboard_rollup, lead_rows
 
 
 def _leads_counted_per_dimension() -> dict[str, int]:
@@ -45,6 +45,9 @@ def test_the_demo_loads_in_batches_with_true_list_columns(app, monkeypatch):
                   .having((func.count(Lead.id) != Contact.lead_count)
                           | (func.max(Lead.occurred_at) != Contact.last_inquiry_at)))
     assert db.session.scalars(mismatched).all() == []
+    differs = [getattr(Lead, name).is_distinct_from(copy) for name, copy in lead_rows.COPIED_COLUMNS.items()]
+    stale = select(func.count()).select_from(Lead).join(Contact, Contact.id == Lead.contact_id).where(or_(*differs))
+    assert db.session.scalar(stale) == 0  # every lead carries its contact's copies, whichever demo step made it
     assert db.session.scalar(select(func.count(Lead.id))) >= 1000
     assert db.session.scalar(select(User.id).where(User.email == "agent@demo.test")) is not None
     # the end-of-load content: the named referrals, the website visitor and the plan in use

@@ -129,17 +129,19 @@ class ContactShare(Model):
 
 # The Leads screen's other sorts and contact-level filters, per visibility (an agent's own leads, a
 # manager's office, everyone's): the column, then the lead's date, so that one index range gives a
-# column's sort in either direction, a filter's rows newest first, and its bounded count.
+# column's sort in either direction, a filter's rows newest first, and its bounded count. The owner's
+# name needs no index of an agent's own: it is the same on all their leads, which the date index orders.
 LEAD_ROW_SORT_COLUMNS = {
     "name": ("contact_name_key",), "inquiry": ("inquiry_type",), "city": ("property_city", "property_street"),
     "status": ("contact_status",), "type": ("contact_type",), "source": ("contact_source",),
     "business": ("business_source",), "priority": ("priority_rank",), "stars": ("interest_level",),
     "frame": ("time_frame",), "lstatus": ("lead_status",), "ltype": ("lead_type",),
+    "plan": ("plan_rank", "plan_next_due"), "owner": ("owner_name",),
 }
 LEAD_ROW_INDEXES = {
     f"ix_leads_{scope}_{key}": (*prefix, "contact_deleted", "contact_archived", *columns, "occurred_at", "id")
     for scope, prefix in (("own", ("owner_id",)), ("office", ("office_id",)), ("all", ()))
-    for key, columns in LEAD_ROW_SORT_COLUMNS.items()
+    for key, columns in LEAD_ROW_SORT_COLUMNS.items() if not (scope == "own" and key == "owner")
 }
 
 
@@ -180,6 +182,7 @@ class Lead(Model):
     # Copies of the contact's fields, so that the Leads screen (one row per lead, docs/product.md#leads) filters,
     # sorts and checks visibility on this table alone. crm/services/lead_rows.py keeps them true.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    owner_name: Mapped[str | None] = mapped_column(String(120))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     contact_name_key: Mapped[str] = mapped_column(String(161), default="")  # lower "last first"
     contact_status: Mapped[str | None] = mapped_column(String(20))
@@ -194,6 +197,8 @@ class Lead(Model):
     lead_type: Mapped[str | None] = mapped_column(String(20))
     contact_archived: Mapped[bool] = mapped_column(default=False)
     contact_deleted: Mapped[bool] = mapped_column(default=False)
+    plan_rank: Mapped[int] = mapped_column(default=3, server_default="3")  # lead_rows.NO_PLAN
+    plan_next_due: Mapped[datetime | None]
 
     contact: Mapped[Contact] = relationship()
 

@@ -47,9 +47,13 @@ SORTS = {
     "contact_type": ("asc", lambda now: (Lead.contact_type,), lambda now: (Contact.contact_type,)),
     "priority": ("asc", lambda now: (Lead.priority_rank,), lambda now: (PRIORITY_ORDER,)),
     "interest_level": ("desc", lambda now: (Lead.interest_level,), lambda now: (Contact.interest_level,)),
-    "owner": ("asc", lambda now: (User.name,), lambda now: (User.name,)),
-    "action_plan": ("asc", lambda now: (action_plans.plan_status_sort_key(now),),
+    "owner": ("asc", lambda now: (Lead.owner_name,), lambda now: (User.name,)),
+    # Late Task, On Time, Completed, none: open plans by their next due task put the late ones first
+    # (crm/services/lead_rows.py), so the lead rows' order needs no *now*.
+    "action_plan": ("asc", lambda now: (Lead.plan_rank, Lead.plan_next_due),
                     lambda now: (action_plans.plan_status_sort_key(now),)),
+    # Pending requests first: few contacts have one, so their leads are read apart (see `_parts`).
+    "request": ("asc", lambda now: (_pending_rank(Lead.contact_id),), lambda now: (_pending_rank(Contact.id),)),
 }
 DEFAULT_SORT, DEFAULT_DIRECTION = "date", "desc"
 COUNT_LIMIT = 10_000  # counting stops here: "10,000+" is as useful as an exact 187,311 and far cheaper
@@ -376,6 +380,15 @@ def _pending_request(contact_id) -> ColumnElement:
             .limit(1).scalar_subquery())
 
 
+def _with_pending_request() -> Select:
+    return select(ManageRequest.contact_id).where(ManageRequest.status == v.RequestStatus.PENDING)
+
+
+def _pending_rank(contact_id) -> ColumnElement:
+    """0 for a contact with a pending request, 1 for the others."""
+    return case((contact_id.in_(_with_pending_request()), 0), else_=1)
+
+
 def _ordering(filters: LeadFilters, columns, id_column) -> list:
     descending = filters.direction == "desc"
     ordered = [c.desc() if descending else c.asc() for c in columns]
@@ -415,27 +428,39 @@ def _sort_keys(filters: LeadFilters, now: datetime) -> tuple:
     return (*SORTS[filters.sort][1](now), Lead.occurred_at)
 
 
-def _with_sort_tables(query: Select, sort: str) -> Select:
-    if sort == "owner":
-        return query.outerjoin(User, User.id == Lead.owner_id)
-    if sort == "action_plan":
-        return query.join(Contact, Contact.id == Lead.contact_id)
-    return query
+@dataclass
+class _Part:
+    """Some of the matching leads, read in the sort order on their own: `keys` are what the parts
+    merge on, `order` what orders this part (the keys less those constant in it, so that the part
+    is read from an index in order)."""
+    query: Select
+    keys: tuple
+    order: tuple
 
 
-def _page_ids(branches: list[Select], filters: LeadFilters, now: datetime, offset: int, page_size: int) -> Select:
-    """The ids of the page's leads, from the indexes alone, before any row is read: one ordered
-    range, or for several branches each one's first `offset + page_size` merged."""
+def _parts(viewer: User, branches: list[Select], filters: LeadFilters, now: datetime) -> list[_Part]:
     keys = _sort_keys(filters, now)
+    if filters.sort == "request":  # pending first: the few leads of contacts with a pending request, then the rest
+        pending = Lead.contact_id.in_(_with_pending_request())
+        return [_Part(branch.where(condition), (literal(rank), Lead.occurred_at), (Lead.occurred_at,))
+                for branch in branches for rank, condition in ((0, pending), (1, ~pending))]
+    parts = [_Part(branch, keys, keys) for branch in branches]
+    if filters.sort == "owner" and policy.is_agent(viewer):  # the owner's name is the same on all their own leads
+        parts[0].order = keys[1:]
+    return parts
 
-    def ordered(branch: Select, limit: int) -> Select:
-        return (_with_sort_tables(branch, filters.sort).with_only_columns(Lead.id, *(
-            key.label(f"key{i}") for i, key in enumerate(keys))).order_by(*_ordering(filters, keys, Lead.id))
-            .limit(limit))
-    if len(branches) == 1:
-        return ordered(branches[0], page_size).with_only_columns(Lead.id).offset(offset)
-    merged = union_all(*(select(*ordered(branch, offset + page_size).subquery().c) for branch in branches)).subquery()
-    merged_keys = [merged.c[f"key{i}"] for i in range(len(keys))]
+
+def _page_ids(parts: list[_Part], filters: LeadFilters, offset: int, page_size: int) -> Select:
+    """The ids of the page's leads, from the indexes alone, before any row is read: one ordered
+    range, or for several parts each one's first `offset + page_size` merged."""
+
+    def ordered(part: _Part, limit: int) -> Select:
+        return (part.query.with_only_columns(Lead.id, *(key.label(f"key{i}") for i, key in enumerate(part.keys)))
+                .order_by(*_ordering(filters, part.order, Lead.id)).limit(limit))
+    if len(parts) == 1:
+        return ordered(parts[0], page_size).with_only_columns(Lead.id).offset(offset)
+    merged = union_all(*(select(*ordered(part, offset + page_size).subquery().c) for part in parts)).subquery()
+    merged_keys = [merged.c[f"key{i}"] for i in range(len(parts[0].keys))]
     return (select(merged.c.id).order_by(*_ordering(filters, merged_keys, merged.c.id))
             .limit(page_size).offset(offset))
 
@@ -452,7 +477,7 @@ def search(viewer: User, filters: LeadFilters, page_size: int) -> LeadPage:
         branches, offset = [branch.where(_after(filters)) for branch in branches], 0
     query = (select(Lead, Contact, User.name, _pending_request(Lead.contact_id), masking.unmasked_condition(viewer))
              .join(Contact, Contact.id == Lead.contact_id).outerjoin(User, User.id == Lead.owner_id)
-             .where(Lead.id.in_(_page_ids(branches, filters, now, offset, page_size)))
+             .where(Lead.id.in_(_page_ids(_parts(viewer, branches, filters, now), filters, offset, page_size)))
              .order_by(*_ordering(filters, _sort_keys(filters, now), Lead.id)))
     found = db.session.execute(_with_channels_for_redaction(viewer, query))
     rows = [LeadRow(contact, lead, owner, request, action_plans.plan_status(contact, now), bool(unmasked))
