@@ -249,6 +249,9 @@ class BulkWriter:
 
 
 SQLITE_LOAD_CACHE_KIB = 128 * 1024  # index pages stay in memory while the rows go in (default: 2 MiB)
+# While the indexes are built the cache only holds the table being scanned, and SQLite sizes each index
+# sort's memory by it: 32 MiB costs no more CPU than 128 (the sorts spill one run each) and 130 MB less memory.
+SQLITE_INDEX_CACHE_KIB = 32 * 1024
 BULK_TABLES = ("contacts", "contact_emails", "contact_phones", "leads")
 FTS_INSERT_TRIGGER = "contacts_fts_insert"
 
@@ -293,6 +296,8 @@ def _structures_built_after():
     yield
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET maintenance_work_mem = '256MB'"))  # the server's memory, for the sorts
+    else:
+        db.session.execute(text(f"PRAGMA cache_size = -{SQLITE_INDEX_CACHE_KIB}"))
     for _drop, again in tqdm(deferred, unit=" indexes", desc="Indexes", disable=len(deferred) < 2):
         for statement in again:
             db.session.execute(text(statement))

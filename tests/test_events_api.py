@@ -20,9 +20,12 @@ from crm.models import (
     LeadFlowRule,
     OutboxMessage,
     ServiceZip,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from crm.models.values import DIGEST_INQUIRIES, IMMEDIATE_INQUIRIES
-from crm.services import api_keys
+from crm.services import api_keys, webhooks
 from crm.services.events import EVENT_TYPES
 
 import markup
@@ -462,6 +465,49 @@ def test_immediate_events_queue_an_alert_and_digest_events_wait_for_the_digest(a
     alerts = list(db.session.scalars(select(OutboxMessage)))
     assert [(message.kind, message.status) for message in alerts] == [("alert", "queued")]
     assert [lead.digest_pending for lead in db.session.scalars(select(Lead).order_by(Lead.id))] == [False, True]
+
+
+# --- Webhooks: the same payloads as from the stored rows -----------------------------------------
+
+def _payloads_by_viewer() -> list[tuple[int, str, dict]]:
+    rows = db.session.execute(select(WebhookSubscription.created_by_id, WebhookDelivery.event_type,
+                                     OutboxMessage.body_text)
+                              .join(WebhookDelivery, WebhookDelivery.subscription_id == WebhookSubscription.id)
+                              .join(OutboxMessage, OutboxMessage.id == WebhookDelivery.message_id)
+                              .order_by(WebhookDelivery.id))
+    return [(viewer_id, event_type, json.loads(body)) for viewer_id, event_type, body in rows]
+
+
+def _expected_payloads(viewers: list[User], contact_id: int) -> list[tuple[int, str, dict]]:
+    """What `webhooks.emit` would send about the contact and its latest lead, read back through the ORM."""
+    contact, lead = db.session.get(Contact, contact_id), leads_of(contact_id)[-1]
+    created = [(viewers[0].id, "contact.created", {"contact": webhooks.contact_data(viewers[0], contact)})
+               ] if len(leads_of(contact_id)) == 1 else []
+    return created + [(viewer.id, "lead.created", {"contact": webhooks.contact_data(viewer, contact),
+                                                   "lead": webhooks.lead_data(viewer, contact, lead)})
+                      for viewer in viewers]
+
+
+def test_webhooks_of_an_event_carry_the_stored_contact_and_lead_as_each_subscriber_may_see_them(api, app, users,
+                                                                                               monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE", True)
+    viewers = [users["broker"], users["west_agent"]]
+    with app.test_request_context():
+        webhooks.subscribe(viewers[0], "http://127.0.0.1:9/hooks", ["contact.created", "lead.created"])
+        webhooks.subscribe(viewers[1], "http://127.0.0.1:9/agent", ["lead.created"])
+    db.session.commit()
+    message = "Call me at 555-201-3344 or ana@example.com"
+    contact_id = api.post(event(message=message)).get_json()["id"]
+    expected = _expected_payloads(viewers, contact_id)
+    assert api.post(event(message=message, person=person("Ana", "Ruiz", "ana@example.com", "555-777-1212"))
+                    ).status_code == 200
+    expected += _expected_payloads(viewers, contact_id)
+
+    sent = [(viewer_id, kind, payload["data"]) for viewer_id, kind, payload in _payloads_by_viewer()]
+    assert sent == expected
+    broker_sees, agent_sees = sent[3][2], sent[4][2]
+    assert broker_sees["contact"]["phones"] == ["555-201-3344", "555-777-1212"]
+    assert agent_sees["contact"]["emails"] == ["XXX"] and "555-201-3344" not in agent_sees["lead"]["message"]
 
 
 # --- OpenAPI, CLI and Settings -------------------------------------------------------------------

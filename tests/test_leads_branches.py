@@ -87,6 +87,11 @@ def test_the_count_adds_both_branches(login_as, users, mixed):
     assert "60 leads" in login_as(users["agent"]).get("/contacts").get_data(as_text=True)
 
 
+def test_grouped_with_an_inquiry_type_counts_the_contacts_of_both_branches(login_as, users, mixed):
+    page = login_as(users["agent"]).get("/contacts?group=contact&inquiry_type=Showing Request")
+    assert "30 contacts" in page.get_data(as_text=True)
+
+
 def test_a_contact_both_owned_and_shared_is_listed_once(login_as, users, make_contact):
     mine = make_contact(users["agent"], "Own", "AndShared")
     db.session.add(ContactShare(contact_id=mine.id, user_id=users["agent"].id))

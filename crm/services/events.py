@@ -427,6 +427,7 @@ def _lookup():
                    Contact.street, Contact.city, Contact.zip, Contact.arrival_zip, Contact.search_text,
                    _aggregated(ContactEmail.value, ContactEmail.contact_id).label("emails"),
                    _aggregated(ContactPhone.digits, ContactPhone.contact_id).label("digits"),
+                   _aggregated(ContactPhone.value, ContactPhone.contact_id).label("phones"),
                    *_agent_columns(OWNER, "owner_", Contact.arrival_zip),
                    LeadFlowRule.id.label("rule_id"), LeadFlowRule.source.label("rule_source"),
                    LeadFlowRule.zip.label("rule_zip"), *_agent_columns(RULE_AGENT, "rule_agent_", arrival_zip),
@@ -524,7 +525,8 @@ def _merge_statement(changed: tuple[str, ...]):
                   last_inquiry_type=case((latest, bindparam("inquiry_type")), else_=Contact.last_inquiry_type),
                   last_activity_at=case((later, occurred), else_=Contact.last_activity_at),
                   **{name: bindparam(f"new_{name}") for name in changed})
-    return update(Contact.__table__).where(Contact.id == bindparam("contact_id")).values(**values)
+    return (update(Contact.__table__).where(Contact.id == bindparam("contact_id")).values(**values)
+            .returning(*webhooks.CONTACT_COLUMNS))
 
 
 def _merge_values(event: EventData, found, decision: routing.Decision, owner_changed: bool) -> dict:
@@ -546,13 +548,14 @@ def _merge_values(event: EventData, found, decision: routing.Decision, owner_cha
     return values
 
 
-def _update_contact(contact_id: int, event: EventData, changes: dict) -> None:
+def _update_contact(contact_id: int, event: EventData, changes: dict):
+    """The contact's row as updated (webhooks.CONTACT_COLUMNS)."""
     parameters = {"contact_id": contact_id, "occurred_at": event.occurred_at, "inquiry_type": event.inquiry_type,
                   **{f"new_{name}": value for name, value in changes.items()}}
-    db.session.connection().execute(_merge_statement(tuple(changes)), parameters)
+    return db.session.connection().execute(_merge_statement(tuple(changes)), parameters).one()
 
 
-INSERT_CONTACT = insert(Contact.__table__).returning(Contact.id)
+INSERT_CONTACT = insert(Contact.__table__).returning(*webhooks.CONTACT_COLUMNS)
 
 
 @cache
@@ -588,12 +591,15 @@ def _new_channels(person: PersonData, found) -> tuple[list[str], list[str]]:
     return emails, phones
 
 
-def _emit_webhooks(contact_id: int, lead_id: int, created: bool) -> None:
-    """Webhooks read the whole stored contact and lead (only when a subscription exists)."""
-    contact, lead = db.session.get(Contact, contact_id), db.session.get(Lead, lead_id)
-    if created:
-        webhooks.emit("contact.created", contact)
-    webhooks.emit("lead.created", contact, lead)
+def _emit_webhooks(stored: "_Stored", lead_id: int, lead_row: dict, created: bool) -> None:
+    """The webhooks' payloads from the rows as this event stored them, unsaved copies that no
+    statement reads again (only when a subscription exists)."""
+    phones = [ContactPhone(value=phone, digits=contacts.phone_digits(phone)) for phone in stored.phones]
+    contact = Contact(**stored.row._mapping, emails=[ContactEmail(value=email) for email in stored.emails],
+                      phones=phones)
+    lead = Lead(id=lead_id, **lead_row)
+    webhooks.emit_together([*([("contact.created", contact, None)] if created else []),
+                            ("lead.created", contact, lead)])
 
 
 def _log(contact_id: int, lead_id: int, decision: routing.Decision, created: bool, plan_name: str | None,
@@ -611,28 +617,32 @@ def _log(contact_id: int, lead_id: int, decision: routing.Decision, created: boo
 
 @dataclass
 class _Stored:
-    """The contact as the event left it: its id and name."""
-    contact_id: int
-    first_name: str
-    last_name: str
+    """The contact as the event left it: its row (webhooks.CONTACT_COLUMNS), emails and phones."""
+    row: Any
+    emails: list[str]
+    phones: list[str]
     copies_changed: bool = False  # a field its leads copy changed (lead_rows.WATCHED_ATTRIBUTES)
+
+    @property
+    def contact_id(self) -> int:
+        return self.row.id
 
 
 def _create_contact(event: EventData, found, agent: routing.Agent | None, now: datetime) -> _Stored:
-    row = contact_values(event, found, agent, now)
-    contact_id = db.session.connection().execute(INSERT_CONTACT, row).scalar_one()
-    _insert_channels(contact_id, event.person.emails, event.person.phones)
+    stored = db.session.connection().execute(INSERT_CONTACT, contact_values(event, found, agent, now)).one()
+    _insert_channels(stored.id, event.person.emails, event.person.phones)
     if found.plan_id is not None:
-        action_plans.copy_plan_tasks(contact_id, found.plan_id, now)
-    return _Stored(contact_id, row["first_name"], row["last_name"])
+        action_plans.copy_plan_tasks(stored.id, found.plan_id, now)
+    return _Stored(stored, event.person.emails, [phone.strip() for phone in event.person.phones])
 
 
 def _merge_into_contact(event: EventData, found, decision: routing.Decision) -> _Stored:
     agent = decision.agent
     changes = _merge_values(event, found, decision, agent is not None and agent.id != found.owner_id)
-    _update_contact(found.id, event, changes)
-    _insert_channels(found.id, *_new_channels(event.person, found))
-    return _Stored(found.id, changes.get("first_name", found.first_name), changes.get("last_name", found.last_name),
+    row = _update_contact(found.id, event, changes)
+    emails, phones = _new_channels(event.person, found)
+    _insert_channels(found.id, emails, phones)
+    return _Stored(row, _split(found.emails) + emails, _split(found.phones) + [phone.strip() for phone in phones],
                    copies_changed=not changes.keys().isdisjoint(lead_rows.WATCHED_ATTRIBUTES))
 
 
@@ -650,9 +660,9 @@ def record_event(event: EventData) -> EventResult:
     if stored.copies_changed:
         lead_rows.sync(db.session.connection(), [stored.contact_id])  # its other leads carry the new owner or name
     _log(stored.contact_id, lead_id, decision, created, found.plan_name if created else None, event.inquiry_type)
-    name = f"{stored.first_name} {stored.last_name}".strip()
-    alerts.alert_new_lead(agent, stored.contact_id, name, lead_id, event.inquiry_type)
+    first_name, last_name = stored.row.first_name, stored.row.last_name
+    alerts.alert_new_lead(agent, stored.contact_id, f"{first_name} {last_name}".strip(), lead_id, event.inquiry_type)
     if found.webhooks_wanted:
-        _emit_webhooks(stored.contact_id, lead_id, created)
-    return EventResult(contact_id=stored.contact_id, first_name=stored.first_name, last_name=stored.last_name,
+        _emit_webhooks(stored, lead_id, lead_row, created)
+    return EventResult(contact_id=stored.contact_id, first_name=first_name, last_name=last_name,
                        lead_id=lead_id, inquiry_type=event.inquiry_type, created=created, owner=agent)
