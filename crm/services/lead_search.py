@@ -451,6 +451,10 @@ def _parts(viewer: User, branches: list[Select], filters: LeadFilters, now: date
     parts = [_Part(branch, keys, keys) for branch in branches]
     if filters.sort == "owner" and policy.is_agent(viewer):  # the owner's name is the same on all their own leads
         parts[0].order = keys[1:]
+    if len(parts) > 1:
+        # Leads of contacts shared with the agent are few: ordered by expressions no index provides,
+        # the database starts from those contacts instead of walking every lead in the sort's order.
+        parts[1].order = tuple(func.coalesce(key, key) for key in keys)
     return parts
 
 
