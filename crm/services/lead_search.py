@@ -444,13 +444,18 @@ def _parts(viewer: User, branches: list[Select], filters: LeadFilters, now: date
         pending = Lead.contact_id.in_(_with_pending_request())
         # The same order as occurred_at, as an expression no index provides: the database starts
         # from the few pending contacts' leads instead of walking every lead by date to find them.
+        # Likewise for contacts shared with an agent (the second branch, see below).
         few_first = func.coalesce(Lead.occurred_at, Lead.created_at)
-        return [part for branch in branches for part in (
+        return [part for index, branch in enumerate(branches) for part in (
             _Part(branch.where(pending), (literal(0), Lead.occurred_at), (few_first,)),
-            _Part(branch.where(~pending), (literal(1), Lead.occurred_at), (Lead.occurred_at,)))]
+            _Part(branch.where(~pending), (literal(1), Lead.occurred_at), (few_first if index else Lead.occurred_at,)))]
     parts = [_Part(branch, keys, keys) for branch in branches]
     if filters.sort == "owner" and policy.is_agent(viewer):  # the owner's name is the same on all their own leads
         parts[0].order = keys[1:]
+    if len(parts) > 1:
+        # Leads of contacts shared with the agent are few: ordered by expressions no index provides,
+        # the database starts from those contacts instead of walking every lead in the sort's order.
+        parts[1].order = tuple(func.coalesce(key, key) for key in keys)
     return parts
 
 
