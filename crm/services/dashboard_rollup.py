@@ -68,9 +68,13 @@ def _append_changes(rows: str) -> str:
             f"GROUP BY {KEY} HAVING SUM(leads) <> 0")
 
 
-def _first_action(lead: str, since: str = "") -> str:
-    return (f"SELECT MIN(a.created_at) FROM activity_log a WHERE a.contact_id = {lead}.contact_id "
+def _owner_actions(lead: str, since: str = "") -> str:
+    return (f"FROM activity_log a WHERE a.contact_id = {lead}.contact_id "
             f"AND a.actor_id = {lead}.owner_id AND a.created_at >= {lead}.occurred_at{since}")
+
+
+def _first_action(lead: str, since: str = "") -> str:
+    return f"SELECT MIN(a.created_at) {_owner_actions(lead, since)}"
 
 
 def _sqlite_row(alias: str) -> str:
@@ -85,7 +89,7 @@ ANSWER_TRIGGERS = {
     "leads_answered_on_insert": (
         f"NEW.owner_id IS NOT NULL AND NEW.inquiry_type IN ({IMMEDIATE_SQL})", "INSERT", "leads",
         f"UPDATE leads SET answered_at = ({_first_action('NEW')}) WHERE id = NEW.id "
-        f"AND EXISTS ({_first_action('NEW')})"),
+        f"AND EXISTS (SELECT 1 {_owner_actions('NEW')})"),
     "leads_answered_on_owner": (
         "OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.occurred_at IS DISTINCT FROM NEW.occurred_at",
         "UPDATE OF owner_id, occurred_at", "leads",
@@ -148,8 +152,10 @@ def _uninstall_statements(dialect: str) -> list[str]:
 def install(connection: Connection) -> None:
     """Fill `answered_at` and the counts from the rows already there, then install the triggers."""
     dialect = connection.dialect.name
+    # EXISTS of the actions themselves (an aggregate's EXISTS is always true: every answerable lead,
+    # with all its indexes, was rewritten to set NULL)
     connection.exec_driver_sql(f"UPDATE leads SET answered_at = ({_first_action('leads')}) "
-                               f"WHERE {ANSWERABLE} AND EXISTS ({_first_action('leads')})")
+                               f"WHERE {ANSWERABLE} AND EXISTS (SELECT 1 {_owner_actions('leads')})")
     recount(connection)
     for statement in _install_statements(dialect):
         connection.exec_driver_sql(statement)
