@@ -161,6 +161,13 @@ def install(connection: Connection) -> None:
         connection.exec_driver_sql(statement)
 
 
+def reinstall_triggers(connection: Connection) -> None:
+    """The triggers made again from this module's text, the rows left as they are."""
+    uninstall(connection)
+    for statement in _install_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
 def uninstall(connection: Connection) -> None:
     for statement in _uninstall_statements(connection.dialect.name):
         connection.exec_driver_sql(statement)
